@@ -1,0 +1,53 @@
+# Grove: `make run` serves the demo on SQLite, `make test` runs ruff and the test suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+STAMP := $(VENV)/.installed
+
+export DEBUG ?= 1
+
+.PHONY: run test lint format bench install migrate demo worker clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+var:
+	mkdir -p var
+
+migrate: install var
+	$(MANAGE) migrate --noinput
+
+demo: migrate
+	$(MANAGE) seed_demo
+
+run: demo
+	@echo "Serving Grove on http://127.0.0.1:8000 (Ctrl-C to stop)"
+	$(MANAGE) runserver 127.0.0.1:8000
+
+worker: migrate
+	$(MANAGE) db_worker
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install var lint
+	DEBUG=0 SECRET_KEY=test-only-secret $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install var
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

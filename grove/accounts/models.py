@@ -1,0 +1,136 @@
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+from grove.privacy.datamap import SYSTEM, Category, Retention
+from grove.tenancy.managers import TenantManager
+from grove.tenancy.models import JobType, Organization, TenantOwnedModel
+
+
+class OrgRole(models.TextChoices):
+    MEMBER = "member", "Member"
+    MANAGER = "manager", "Manager"
+
+
+class StaffRole(models.TextChoices):
+    CSM = "csm", "Customer success manager"
+    TECHNICAL = "technical", "Technical staff"
+    SECURITY_OFFICER = "security_officer", "Security officer"
+    SECURITY_MANAGER = "security_manager", "Security manager"
+
+
+class UserManager(TenantManager, BaseUserManager):
+    """Tenant-scoped like every tenant-owned manager; staff (no organization) only unscoped."""
+
+    def normalize_email(self, email: str | None) -> str:  # type: ignore[override]
+        return (email or "").strip().lower()
+
+    def _create(self, email: str, password: str | None, **fields) -> "User":
+        user = self.model(email=self.normalize_email(email), **fields)
+        user.set_password(password)  # None gives an unusable password (invitation pending)
+        user.full_clean(exclude=["password"])
+        user.save()
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+        return self._create(email, password, **fields)
+
+
+class User(TenantOwnedModel, AbstractBaseUser):
+    """A person: a client's employee (with an organization) or operator staff (without).
+
+    Only the personal fields the privacy policy lists: business email, names, country, job type.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField("business email", unique=True)
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150)
+    country = CountryField(blank=True)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="users",
+        null=True,
+        blank=True,
+        db_index=True,
+    )
+    job_type = models.ForeignKey(
+        JobType, on_delete=models.PROTECT, related_name="users", null=True, blank=True
+    )
+    org_role = models.CharField(max_length=10, choices=OrgRole.choices, blank=True)
+    staff_role = models.CharField(max_length=20, choices=StaffRole.choices, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["first_name", "last_name"]
+
+    DATA_MAP = {
+        "id": SYSTEM,
+        "email": (Category.BUSINESS_EMAIL, Retention.UNTIL_ERASED),
+        "first_name": (Category.NAME, Retention.UNTIL_ERASED),
+        "last_name": (Category.NAME, Retention.UNTIL_ERASED),
+        "country": (Category.COUNTRY, Retention.UNTIL_ERASED),
+        "organization": SYSTEM,
+        "job_type": (Category.JOB_TYPE, Retention.UNTIL_ERASED),
+        "org_role": SYSTEM,
+        "staff_role": SYSTEM,
+        "is_active": SYSTEM,
+        "created_at": SYSTEM,
+        "password": (Category.CREDENTIAL, Retention.UNTIL_ERASED),
+        "last_login": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+    }
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            # Either a client's employee with an organization role, or staff with a staff role.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(organization__isnull=False, staff_role="") & ~models.Q(org_role="")
+                )
+                | models.Q(organization__isnull=True, org_role="") & ~models.Q(staff_role=""),
+                name="user_is_client_or_staff",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(email=models.functions.Lower("email")),
+                name="user_email_lower_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"user {self.pk}"  # never a name or an email: str() ends up in logs
+
+    def save(self, *args, **kwargs):
+        # The login is the business email, compared in lower case everywhere.
+        self.email = User.objects.normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_operator_staff(self) -> bool:
+        return bool(self.staff_role)
+
+    @property
+    def is_manager(self) -> bool:
+        return self.org_role == OrgRole.MANAGER
+
+    @property
+    def role_label(self) -> str:
+        return self.staff_role or self.org_role
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.first_name

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class TenancyConfig(AppConfig):
+    name = "grove.tenancy"
+    label = "tenancy"
+
+    def ready(self) -> None:
+        from . import db
+
+        db.install()

@@ -1,0 +1,89 @@
+"""Hands the current tenant to PostgreSQL row-level security, transaction by transaction.
+
+The RLS policies (rls.py) read two transaction-local settings, ``grove.organization_id`` and
+``grove.rls_bypass``. They are set with ``set_config(..., true)`` in the same round trip as the
+first statement of each transaction that needs them: the statement is prefixed with a
+``SELECT set_config(...)`` and the cursor moves on to the statement's own result. Django's
+psycopg backend binds parameters on the client side by default, so both go as one simple-protocol
+query. Server-side (named) cursors and executemany cannot take a prefix: they get one extra round
+trip. ``GROVE_RLS_SET_MODE = "statement"`` always uses the extra round trip (for benchmarks).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.backends.signals import connection_created
+
+from .context import current_scope
+
+_APPLIED = "_grove_rls_applied"
+_NOTHING = ("", "")
+
+
+def desired_settings() -> tuple[str, str]:
+    scope = current_scope()
+    return (
+        str(scope.organization_id) if scope.organization_id else "",
+        "on" if scope.is_unscoped else "",
+    )
+
+
+def set_config_sql(values: tuple[str, str]) -> str:
+    organization_id, bypass = values
+    # Only a UUID's text and "on"/"": no quoting or % can occur, so the prefix is safe to inline.
+    return (
+        f"SELECT set_config('grove.organization_id', '{organization_id}', true), "
+        f"set_config('grove.rls_bypass', '{bypass}', true)"
+    )
+
+
+def rls_execute_wrapper(execute, sql, params, many, context):
+    from psycopg import ServerCursor
+    from psycopg.pq import TransactionStatus
+
+    db = context["connection"]
+    raw_connection = db.connection
+    fresh_transaction = raw_connection.info.transaction_status == TransactionStatus.IDLE
+    applied = _NOTHING if fresh_transaction else getattr(db, _APPLIED, _NOTHING)
+    desired = desired_settings()
+    if desired == applied:
+        return execute(sql, params, many, context)
+
+    raw_cursor = context["cursor"].cursor
+    separate = (
+        many
+        or isinstance(raw_cursor, ServerCursor)
+        or getattr(settings, "GROVE_RLS_SET_MODE", "prefix") == "statement"
+    )
+    if separate:
+        if db.get_autocommit():
+            # Autocommit runs each statement in its own transaction: a separate set_config
+            # would be gone before the statement runs. Wrap both in one.
+            with raw_connection.transaction():
+                raw_connection.execute(set_config_sql(desired))
+                return execute(sql, params, many, context)
+        raw_connection.execute(set_config_sql(desired))
+        setattr(db, _APPLIED, desired)
+        return execute(sql, params, many, context)
+
+    result = execute(f"{set_config_sql(desired)}; {sql}", params, many, context)
+    raw_cursor.nextset()  # step over set_config's row to the statement's own result
+    if not db.get_autocommit():
+        setattr(db, _APPLIED, desired)
+    return result
+
+
+def _on_connection_created(sender, connection, **kwargs) -> None:
+    if connection.vendor != "postgresql":
+        return
+    role = getattr(settings, "GROVE_DB_APP_ROLE", "")
+    if role:
+        # Log in as a privileged role, work as the application role that RLS applies to.
+        with connection.connection.cursor() as cursor:
+            cursor.execute(f'SET ROLE "{role}"')
+    if rls_execute_wrapper not in connection.execute_wrappers:
+        connection.execute_wrappers.append(rls_execute_wrapper)
+
+
+def install() -> None:
+    connection_created.connect(_on_connection_created, dispatch_uid="grove-tenancy-rls")

@@ -1,0 +1,111 @@
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from grove.privacy.datamap import SYSTEM, Category, Retention
+
+from .context import TenantScopeError, current_scope
+from .managers import TenantManager
+
+
+class Organization(models.Model):
+    """A client company: the tenant. Its row outlives its data as a tombstone."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ENDED = "ended", "Contract ended"
+        PURGED = "purged", "Personal data purged"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    contract_start = models.DateField()
+    contract_end = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    data_region = models.CharField(max_length=120)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TenantManager(scope_field="id")
+
+    DATA_MAP = {
+        "id": SYSTEM,
+        "name": (Category.CONTENT, Retention.SYSTEM),  # kept in the tombstone
+        "slug": SYSTEM,
+        "contract_start": SYSTEM,
+        "contract_end": SYSTEM,
+        "status": SYSTEM,
+        "data_region": SYSTEM,
+        "created_at": SYSTEM,
+    }
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(contract_end__gte=models.F("contract_start")),
+                name="organization_contract_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class TenantOwnedModel(models.Model):
+    """Base of every model whose rows belong to one organization.
+
+    Subclasses declare ``organization = models.ForeignKey(Organization, ...)`` (indexed). The
+    default manager scopes reads to the current tenant; saving a row of another tenant while a
+    tenant is set is refused, so a forged id cannot move data across the wall.
+    """
+
+    objects = TenantManager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        scope = current_scope()
+        if (
+            not scope.is_unscoped
+            and scope.organization_id is not None
+            and self.organization_id != scope.organization_id  # type: ignore[attr-defined]
+        ):
+            raise TenantScopeError(
+                f"{self._meta.label}: refusing to save a row of another organization"
+            )
+        super().save(*args, **kwargs)
+
+
+class JobType(TenantOwnedModel):
+    """A job type from the list each organization manages (e.g. "Store manager")."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="job_types", db_index=True
+    )
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    DATA_MAP = {
+        "id": SYSTEM,
+        "organization": SYSTEM,
+        "name": (Category.CONTENT, Retention.CONTRACT),
+        "created_at": SYSTEM,
+    }
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="jobtype_unique_name_per_org"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("grove.core.urls")),
+    path("accounts/", include("grove.accounts.urls")),
+]
