@@ -18,6 +18,9 @@ from .context import current_scope
 
 _APPLIED = "_grove_rls_applied"
 _NOTHING = ("", "")
+# What the transaction holds is not known (after a rollback to a savepoint, or a failed
+# statement): the next statement sets the settings again, whatever they were.
+_UNKNOWN = ("?", "?")
 
 
 def desired_settings() -> tuple[str, str]:
@@ -43,8 +46,24 @@ def rls_execute_wrapper(execute, sql, params, many, context):
 
     db = context["connection"]
     raw_connection = db.connection
-    fresh_transaction = raw_connection.info.transaction_status == TransactionStatus.IDLE
-    applied = _NOTHING if fresh_transaction else getattr(db, _APPLIED, _NOTHING)
+    status = raw_connection.info.transaction_status
+    if status == TransactionStatus.INERROR or _is_savepoint_rollback(sql):
+        # A failed transaction only takes ROLLBACK (TO SAVEPOINT): a prefix would fail too. And
+        # rolling back to a savepoint undoes any set_config made after it, so forget what was
+        # applied: the next statement sets the settings again.
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            setattr(db, _APPLIED, _UNKNOWN)
+    if status == TransactionStatus.IDLE:
+        # A new transaction: the last one's set_config(..., true) ended with it.
+        applied = _NOTHING
+        if not db.get_autocommit():
+            setattr(db, _APPLIED, _NOTHING)
+    elif db.get_autocommit():
+        applied = _UNKNOWN  # a transaction opened on the raw connection: not ours to track
+    else:
+        applied = getattr(db, _APPLIED, _UNKNOWN)
     desired = desired_settings()
     if desired == applied:
         return execute(sql, params, many, context)
@@ -71,6 +90,10 @@ def rls_execute_wrapper(execute, sql, params, many, context):
     if not db.get_autocommit():
         setattr(db, _APPLIED, desired)
     return result
+
+
+def _is_savepoint_rollback(sql) -> bool:
+    return isinstance(sql, str) and sql.lstrip()[:21].upper() == "ROLLBACK TO SAVEPOINT"
 
 
 def _on_connection_created(sender, connection, **kwargs) -> None:

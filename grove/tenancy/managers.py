@@ -12,7 +12,17 @@ from .context import TenantScopeError, current_scope
 
 
 class TenantQuerySet(models.QuerySet):
-    pass
+    def bulk_create(self, objs, *args, **kwargs):
+        # bulk_create skips Model.save(): the same refusal of another tenant's rows lives here.
+        objs = list(objs)
+        scope = current_scope()
+        if not scope.is_unscoped and scope.organization_id is not None:
+            field = getattr(self.model._default_manager, "scope_field", "organization_id")
+            if any(getattr(obj, field) != scope.organization_id for obj in objs):
+                raise TenantScopeError(
+                    f"{self.model._meta.label}: refusing to create rows of another organization"
+                )
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]

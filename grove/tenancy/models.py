@@ -9,6 +9,23 @@ from .context import TenantScopeError, current_scope
 from .managers import TenantManager
 
 
+def refuse_other_tenant(instance: models.Model, organization_id, verb: str) -> None:
+    """Inside a tenant, writing (or deleting) another organization's row is refused.
+
+    Model.save() and Model.delete() go through the base manager, not the scoped one, so without
+    this check an instance of tenant A could be written from tenant B's context.
+    """
+    scope = current_scope()
+    if (
+        not scope.is_unscoped
+        and scope.organization_id is not None
+        and organization_id != scope.organization_id
+    ):
+        raise TenantScopeError(
+            f"{instance._meta.label}: refusing to {verb} a row of another organization"
+        )
+
+
 class Organization(models.Model):
     """A client company: the tenant. Its row outlives its data as a tombstone."""
 
@@ -51,6 +68,14 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        refuse_other_tenant(self, self.pk, "save")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        refuse_other_tenant(self, self.pk, "delete")
+        return super().delete(*args, **kwargs)
+
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
@@ -70,16 +95,12 @@ class TenantOwnedModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        scope = current_scope()
-        if (
-            not scope.is_unscoped
-            and scope.organization_id is not None
-            and self.organization_id != scope.organization_id  # type: ignore[attr-defined]
-        ):
-            raise TenantScopeError(
-                f"{self._meta.label}: refusing to save a row of another organization"
-            )
+        refuse_other_tenant(self, self.organization_id, "save")  # type: ignore[attr-defined]
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        refuse_other_tenant(self, self.organization_id, "delete")  # type: ignore[attr-defined]
+        return super().delete(*args, **kwargs)
 
 
 class JobType(TenantOwnedModel):

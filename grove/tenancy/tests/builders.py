@@ -1,0 +1,133 @@
+"""One row builder per tenant-owned model, for the isolation tests that run over every one of them.
+
+A new tenant-owned model needs an entry in BUILDERS (test_isolation_orm.py fails until it has
+one): ``create(org)`` saves a row of ``org``, ``new(org)`` returns an unsaved one, and ``change``
+names a field and a value for the update tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, models
+from django.utils import timezone
+
+from grove.accounts.models import OrgRole, StaffRole, User
+from grove.audit.models import AuditAction, AuditEvent
+from grove.staff.models import CsmAssignment
+from grove.tenancy.context import unscoped
+from grove.tenancy.models import JobType, Organization
+
+_serial = itertools.count()
+
+
+def _n() -> int:
+    return next(_serial)
+
+
+@dataclass(frozen=True)
+class RowBuilder:
+    new: Callable[[Organization], models.Model]  # an unsaved row belonging to the organization
+    change: tuple[str, Callable[[], Any]]  # (field, value factory) for update tests
+    append_only: bool = False  # save() of an existing row and delete() raise TypeError
+    # Organization itself: its "row of A" is A, and a new row is a new organization.
+    is_tenant: bool = False
+
+    def create(self, organization: Organization) -> models.Model:
+        if self.is_tenant:
+            return organization
+        row = self.new(organization)
+        with unscoped("test set-up"):
+            row.save()
+        return row
+
+
+def new_organization(_organization: Organization | None = None) -> Organization:
+    n = _n()
+    today = timezone.now().date()
+    return Organization(
+        id=uuid.uuid4(),
+        name=f"Built organization {n}",
+        slug=f"built-{n}",
+        contract_start=today,
+        contract_end=today,
+        data_region="eu-west",
+    )
+
+
+def new_user(organization: Organization) -> User:
+    user = User(
+        email=f"built{_n()}@client.example",
+        first_name="Built",
+        last_name="Person",
+        organization=organization,
+        org_role=OrgRole.MEMBER,
+    )
+    user.set_unusable_password()  # no Argon2 round per row
+    return user
+
+
+def new_job_type(organization: Organization) -> JobType:
+    return JobType(organization=organization, name=f"Built job {_n()}")
+
+
+def new_audit_event(organization: Organization) -> AuditEvent:
+    return AuditEvent(organization=organization, action=AuditAction.USER_CHANGED)
+
+
+def staff_user() -> User:
+    user = User(
+        email=f"built-staff{_n()}@grove.example",
+        first_name="Built",
+        last_name="Staff",
+        staff_role=StaffRole.CSM,
+    )
+    user.set_unusable_password()
+    with unscoped("test set-up"):
+        user.save()
+    return user
+
+
+def new_csm_assignment(organization: Organization) -> CsmAssignment:
+    return CsmAssignment(organization=organization, csm=staff_user())
+
+
+BUILDERS: dict[type[models.Model], RowBuilder] = {
+    Organization: RowBuilder(
+        new=new_organization, change=("name", lambda: "Renamed"), is_tenant=True
+    ),
+    JobType: RowBuilder(new=new_job_type, change=("name", lambda: "Renamed job")),
+    User: RowBuilder(new=new_user, change=("first_name", lambda: "Mallory")),
+    AuditEvent: RowBuilder(
+        new=new_audit_event, change=("action", lambda: AuditAction.LOGIN), append_only=True
+    ),
+    CsmAssignment: RowBuilder(new=new_csm_assignment, change=("ended_at", timezone.now)),
+}
+
+
+def scope_column(model: type[models.Model]) -> str:
+    """The column RLS keys on: the organization id, or Organization's own primary key."""
+    return model._meta.pk.column if model is Organization else "organization_id"
+
+
+def scope_value(row: models.Model) -> uuid.UUID:
+    return row.pk if isinstance(row, Organization) else row.organization_id  # type: ignore[attr-defined]
+
+
+def insert_sql(row: models.Model) -> tuple[str, list[Any]]:
+    """A plain INSERT of an unsaved row, built from the model's fields (for raw-SQL tests)."""
+    qn = connection.ops.quote_name
+    columns, params = [], []
+    for model_field in row._meta.concrete_fields:
+        value = model_field.pre_save(row, add=True)
+        if model_field.primary_key and value is None:
+            continue  # serial primary key: the database assigns it
+        columns.append(qn(model_field.column))
+        params.append(model_field.get_db_prep_save(value, connection))
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {qn(row._meta.db_table)} ({', '.join(columns)}) VALUES ({placeholders})"
+    return sql, params

@@ -1,0 +1,29 @@
+import pytest
+
+from grove.tenancy.managers import tenant_owned_models
+
+from .builders import BUILDERS
+
+
+def _label(model) -> str:
+    return model._meta.label
+
+
+# Every tenant-owned model that has a builder; test_isolation_orm.py fails for one without.
+MODELS = [m for m in tenant_owned_models() if m in BUILDERS]
+
+
+@pytest.fixture(params=MODELS, ids=_label)
+def model(request):
+    return request.param
+
+
+@pytest.fixture
+def builder(model):
+    return BUILDERS[model]
+
+
+@pytest.fixture
+def rows(builder, org_a, org_b):
+    """One row of organization A and one of B, of the parametrized model."""
+    return builder.create(org_a), builder.create(org_b)
