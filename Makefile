@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 export DEBUG ?= 1
 
-.PHONY: run test lint format bench install migrate demo worker clean
+.PHONY: run test lint format bench install migrate demo worker clean datamap
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ format: install
 
 test: install var lint
 	DEBUG=0 SECRET_KEY=test-only-secret $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The data map document, generated from every model's DATA_MAP (a test fails when it is stale).
+datamap: install
+	$(MANAGE) datamap --format markdown --output docs/datamap.md
 
 bench: install var
 	$(BIN)/python -m bench $(BENCH_ARGS)

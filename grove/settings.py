@@ -195,11 +195,14 @@ LOGGING = {
     },
     "formatters": {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "grove.core.logging.JsonFormatter",  # python-json-logger, redacted
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "text": {
+            "()": "grove.core.logging.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
     },
     "handlers": {
         "console": {
@@ -210,9 +213,13 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Configuring "django" drops Django's own handlers, which print unredacted lines (and
+        # mail tracebacks to ADMINS): its records reach the console handler above instead.
+        "django": {"level": LOG_LEVEL},
         # Django's request logger puts the request (and its URL) into the record: keep it terse.
         "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING" if not DEBUG else "INFO"},
+        # runserver's request lines; the filter drops their query strings.
+        "django.server": {"level": "WARNING" if not DEBUG else "INFO", "propagate": True},
     },
 }
 

@@ -2,58 +2,55 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from .logging import EMAIL_PATTERN, REDACTED
+from .redaction import redact, redact_text
 
-SENSITIVE_KEYS = re.compile(
-    r"(email|e-mail|mail|first_name|last_name|name|prénom|nom|password|cookie|session|csrf|token|"
-    r"authorization|secret|key)",
-    re.IGNORECASE,
+# Kept from the request: what was called, not by whom nor with what.
+_REQUEST_KEYS = ("method", "url")
+
+# The event's own bookkeeping: ids, timestamps and SDK facts, with no data from the request.
+_UNTOUCHED_KEYS = frozenset(
+    {"event_id", "timestamp", "start_timestamp", "level", "platform", "sdk", "type"}
 )
 
 
-def _scrub(value: Any) -> Any:
-    if isinstance(value, str):
-        return EMAIL_PATTERN.sub(REDACTED, value)
-    if isinstance(value, dict):
-        return {
-            k: (REDACTED if isinstance(k, str) and SENSITIVE_KEYS.search(k) else _scrub(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [_scrub(v) for v in value]
-    return value
-
-
 def before_send(event: dict, hint: dict | None = None) -> dict:
-    """Drop the request's cookies, headers, body and query; drop the user but for its id;
-    redact emails and name-like keys everywhere else (messages, frames' local variables)."""
+    """Keep only the request's method and URL without its query string (no cookies, headers,
+    body or environment); keep only the user's id; then redact email addresses in every string
+    and the values of keys that name personal data or secrets (messages, exception values,
+    breadcrumbs, frames' local variables, extra data, contexts, tags, spans)."""
     request = event.get("request")
     if isinstance(request, dict):
-        event["request"] = {
-            k: v for k, v in request.items() if k in ("method", "url") and isinstance(v, str)
-        }
-        if "url" in event["request"]:
-            event["request"]["url"] = event["request"]["url"].split("?")[0]
-    user = event.get("user")
-    if isinstance(user, dict):
+        kept = {k: request[k] for k in _REQUEST_KEYS if isinstance(request.get(k), str)}
+        if "url" in kept:
+            kept["url"] = redact_text(kept["url"].split("?", 1)[0].split("#", 1)[0])
+        event["request"] = kept
+    if "user" in event:
+        user = event["user"] if isinstance(event["user"], dict) else {}
         event["user"] = {"id": str(user["id"])} if user.get("id") else {}
-    for key in ("breadcrumbs", "exception", "logentry", "message", "extra", "contexts", "tags"):
-        if key in event:
-            event[key] = _scrub(event[key])
+    for key, value in event.items():
+        if key not in _UNTOUCHED_KEYS and key not in ("request", "user"):
+            event[key] = redact(value, convert=_unwrap)
     return event
+
+
+def _unwrap(value: Any) -> Any:
+    # The SDK wraps some values it trimmed or removed; keep what is left, as for any value.
+    from sentry_sdk.utils import AnnotatedValue
+
+    return value.value if isinstance(value, AnnotatedValue) else str(value)
 
 
 def init_sentry(dsn: str, *, environment: str, transport=None) -> None:
     import sentry_sdk
     from sentry_sdk.integrations.django import DjangoIntegration
 
+    # send_default_pii stays unset: the SDK then collects no user, cookie or IP address (and
+    # recent SDKs deprecate the option). before_send still removes whatever comes through.
     options: dict[str, Any] = {
         "dsn": dsn,
         "environment": environment,
-        "send_default_pii": False,
         "include_local_variables": False,
         "max_request_body_size": "never",
         "before_send": before_send,

@@ -49,6 +49,10 @@ class Retention(models.TextChoices):
     SYSTEM = "system", "System data without personal content"
 
 
+_VALID_CATEGORIES = frozenset(Category.values)
+_VALID_RETENTIONS = frozenset(Retention.values)
+
+
 @dataclass(frozen=True)
 class FieldEntry:
     model: str
@@ -66,8 +70,12 @@ class DataMapError(Exception):
 
 
 def _classified_fields(model: type[models.Model]) -> list[str]:
-    """The names the data map must cover: concrete columns and many-to-many relations."""
-    names = [f.name for f in model._meta.concrete_fields]
+    """The names the data map must cover: the model's own columns and many-to-many relations.
+
+    Fields inherited from an abstract base are the model's own; those of a concrete parent
+    (multi-table inheritance) live in, and are classified with, the parent's table.
+    """
+    names = [f.name for f in model._meta.local_concrete_fields]
     names += [f.name for f in model._meta.local_many_to_many]
     return names
 
@@ -91,28 +99,51 @@ def mapped_models() -> list[type[models.Model]]:
 
 
 def problems(models_to_check: list[type[models.Model]] | None = None) -> list[str]:
-    """Every unclassified, stale or wrongly classified field, as readable sentences."""
+    """Every unclassified, stale or wrongly classified field, as readable sentences.
+
+    With no argument, every installed model is checked, and so are the third-party entries
+    (an entry for a model that is no longer installed is stale too).
+    """
     found: list[str] = []
-    valid_categories = set(Category.values)
-    valid_retentions = set(Retention.values)
-    for model in models_to_check if models_to_check is not None else mapped_models():
-        label = model._meta.label
-        declared = declared_map(model)
-        if declared is None:
-            found.append(f"{label}: no data map (declare DATA_MAP on the model)")
+    checking_all = models_to_check is None
+    for model in mapped_models() if models_to_check is None else models_to_check:
+        found += _model_problems(model)
+    if checking_all:
+        from .third_party import THIRD_PARTY_DATA_MAP
+
+        installed = {m._meta.label for m in mapped_models()}
+        for label in sorted(set(THIRD_PARTY_DATA_MAP) - installed):
+            found.append(f"{label}: classified in third_party.py but no such model is installed")
+    return found
+
+
+def _model_problems(model: type[models.Model]) -> list[str]:
+    label = model._meta.label
+    declared = declared_map(model)
+    if declared is None:
+        return [f"{label}: no data map (declare DATA_MAP on the model)"]
+    if not isinstance(declared, dict):
+        return [f"{label}: DATA_MAP must be a dict of field name to (category, retention)"]
+    found: list[str] = []
+    fields = _classified_fields(model)
+    for name in fields:
+        if name not in declared:
+            found.append(f"{label}.{name}: unclassified field")
             continue
-        fields = _classified_fields(model)
-        for name in fields:
-            if name not in declared:
-                found.append(f"{label}.{name}: unclassified field")
-                continue
-            category, retention = declared[name]
-            if category not in valid_categories:
-                found.append(f"{label}.{name}: category {category!r} is not in the policy's list")
-            if retention not in valid_retentions:
-                found.append(f"{label}.{name}: retention {retention!r} is not a known rule")
-        for name in sorted(set(declared) - set(fields)):
-            found.append(f"{label}.{name}: classified but no such field")
+        entry = declared[name]
+        if not (isinstance(entry, tuple | list) and len(entry) == 2):
+            found.append(f"{label}.{name}: expected a (category, retention) pair, got {entry!r}")
+            continue
+        category, retention = entry
+        if not isinstance(category, str) or category not in _VALID_CATEGORIES:
+            found.append(f"{label}.{name}: category {category!r} is not in the policy's list")
+        if not isinstance(retention, str) or retention not in _VALID_RETENTIONS:
+            found.append(f"{label}.{name}: retention {retention!r} is not a known rule")
+        elif category in PERSONAL_CATEGORIES and retention == Retention.SYSTEM:
+            # "system" data is kept as long as the platform runs: never personal data.
+            found.append(f"{label}.{name}: personal data cannot have the retention 'system'")
+    for name in sorted(set(declared) - set(fields), key=str):
+        found.append(f"{label}.{name}: classified but no such field")
     return found
 
 
@@ -146,7 +177,12 @@ def fields_in_categories(*categories: str) -> list[FieldEntry]:
 @checks.register("privacy")
 def check_data_map(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     return [
-        checks.Error(problem, hint="Classify it in the model's DATA_MAP", id="privacy.E001")
+        checks.Error(
+            problem,
+            hint="Fix the model's DATA_MAP (or grove/privacy/third_party.py), "
+            "then run `make datamap` to regenerate docs/datamap.md.",
+            id="privacy.E001",
+        )
         for problem in problems()
     ]
 
