@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from grove.accounts.demo import DEMO_PASSWORD, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo organizations, people and staff accounts (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with DEBUG off. The demo accounts share one published password.",
+        )
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates accounts with a published password: it runs only with "
+                "DEBUG on (or --force, for a throwaway demo instance)."
+            )
+        result = seed_demo()
+        self.stdout.write(f"Demo data ready ({result.created} rows created).\n")
+        width = max(len(login.email) for login in result.logins)
+        self.stdout.write(f"{'Login':<{width}}  {'Role':<26}  Organization")
+        for login in result.logins:
+            self.stdout.write(f"{login.email:<{width}}  {login.role:<26}  {login.organization}")
+        self.stdout.write(f"\nPassword for every demo account: {DEMO_PASSWORD}")
