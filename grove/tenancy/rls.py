@@ -3,8 +3,10 @@
 Each tenant-owned table gets one policy: a row is visible and writable only when its
 organization column equals the transaction's ``grove.organization_id`` setting, or when the
 transaction runs inside the explicit ``unscoped()`` escape hatch. Both settings are read through
-STABLE SQL functions, which the planner inlines, so indexes keep serving. FORCE makes the policy
-apply to the table owner too (migrations set the bypass when they touch data).
+STABLE SQL functions, each called in a scalar subquery so that PostgreSQL evaluates it once per
+statement rather than once per row (see bench/); an index on the organization column keeps
+serving. FORCE makes the policy apply to the table owner too
+(migrations set the bypass when they touch data).
 """
 
 from __future__ import annotations
@@ -71,7 +73,9 @@ class EnableTenantRls(migrations.operations.base.Operation):
             return
         table = schema_editor.quote_name(self._table(app_label, to_state))
         column = schema_editor.quote_name(self.column)
-        condition = f"grove_rls_bypass() OR {column} = grove_current_org()"
+        # Each function in a scalar subquery: evaluated once per statement (an InitPlan), not
+        # once per row; the organization comparison still serves an index.
+        condition = f"(SELECT grove_rls_bypass()) OR {column} = (SELECT grove_current_org())"
         schema_editor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         schema_editor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
         schema_editor.execute(

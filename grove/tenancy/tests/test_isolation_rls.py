@@ -102,8 +102,9 @@ def test_every_tenant_owned_table_forces_the_isolation_policy(db):
         name, command, permissive, qual, with_check = policies[table][0]
         assert (name, command, permissive) == (POLICY_NAME, "ALL", "PERMISSIVE"), table
         for expression in (qual, with_check):
-            assert f"({column} = grove_current_org())" in expression, table
-            assert "grove_rls_bypass()" in expression, table
+            # Both functions in scalar subqueries: evaluated once per statement, not per row.
+            assert f"({column} = ( SELECT grove_current_org()" in expression, table
+            assert "( SELECT grove_rls_bypass()" in expression, table
 
 
 def test_raw_sql_cannot_read_other_tenants_rows(model, rows, org_b, rls_mode, transaction_mode):
