@@ -55,6 +55,7 @@ def record_event(
     subject_ref: str = "",
     request=None,
     details: dict | None = None,
+    grant=None,
 ) -> AuditEvent:
     """Append one event. Pass model instances or ids; names and emails never go in."""
     actor_id = getattr(actor, "pk", actor)
@@ -65,6 +66,7 @@ def record_event(
         organization_id=organization_id,
         actor_id=_as_uuid(actor_id),
         actor_role=actor_role or "",
+        grant_id=_as_uuid(getattr(grant, "pk", grant)),
         action=str(action),
         object_type=object_type,
         object_ids=[str(getattr(o, "pk", o)) for o in object_ids],

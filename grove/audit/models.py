@@ -19,7 +19,32 @@ class AuditAction(models.TextChoices):
     ORGANIZATION_CREATED = "organization.created", "Organization created"
     ORGANIZATION_CHANGED = "organization.changed", "Organization changed"
     ASSIGNMENT_CREATED = "staff.assignment_created", "CSM assigned"
+    ASSIGNMENT_ENDED = "staff.assignment_ended", "CSM assignment ended"
+    ROLE_CHANGED = "user.role_changed", "Role changed"
     ACCESS_DENIED = "access.denied", "Access denied"
+    # Reads and writes of client data (object type and ids say what).
+    VIEW = "data.view", "Viewed"
+    LIST = "data.list", "Listed"
+    SEARCH = "data.search", "Searched"
+    EXPORT = "data.export", "Exported"
+    DOWNLOAD = "data.download", "Downloaded"
+    CREATE = "data.create", "Created"
+    UPDATE = "data.update", "Updated"
+    DELETE = "data.delete", "Deleted"
+    # Break-glass access for staff outside their scope.
+    GRANT_REQUESTED = "grant.requested", "Access requested"
+    GRANT_APPROVED = "grant.approved", "Access approved"
+    GRANT_REJECTED = "grant.rejected", "Access rejected"
+    GRANT_USED = "grant.used", "Access used"
+    GRANT_EXPIRED = "grant.expired", "Access expired"
+    GRANT_REVOKED = "grant.revoked", "Access revoked"
+    # Second factor for staff.
+    OTP_ENROLLED = "auth.otp_enrolled", "Second factor enrolled"
+    OTP_VERIFIED = "auth.otp_verified", "Second factor verified"
+    OTP_FAILED = "auth.otp_failed", "Second factor failed"
+    RECOVERY_CODE_USED = "auth.recovery_code_used", "Recovery code used"
+    # The log itself.
+    ANCHOR_WRITTEN = "audit.anchor_written", "Access-log anchor written"
 
 
 class AuditEventQuerySet(TenantQuerySet):
@@ -50,6 +75,8 @@ class AuditEvent(TenantOwnedModel):
     )
     actor_id = models.UUIDField(null=True, blank=True, db_index=True)
     actor_role = models.CharField(max_length=20, blank=True)
+    # The break-glass grant the actor used, if any (staff outside their normal scope).
+    grant_id = models.UUIDField(null=True, blank=True, db_index=True)
     action = models.CharField(max_length=60, db_index=True)
     object_type = models.CharField(max_length=60, blank=True)
     object_ids = models.JSONField(default=list, blank=True)
@@ -70,6 +97,7 @@ class AuditEvent(TenantOwnedModel):
         "organization": SYSTEM,
         "actor_id": (Category.PERSON_REFERENCE, Retention.CONTRACT_PLUS_90D),
         "actor_role": (Category.FUNCTIONAL_LOG, Retention.CONTRACT_PLUS_90D),
+        "grant_id": (Category.FUNCTIONAL_LOG, Retention.CONTRACT_PLUS_90D),
         "action": (Category.FUNCTIONAL_LOG, Retention.CONTRACT_PLUS_90D),
         "object_type": (Category.FUNCTIONAL_LOG, Retention.CONTRACT_PLUS_90D),
         "object_ids": (Category.FUNCTIONAL_LOG, Retention.CONTRACT_PLUS_90D),
