@@ -57,7 +57,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(
             f"DO $$ BEGIN CREATE ROLE {TEST_APP_ROLE} NOLOGIN; "
-            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
         )
         from grove.tenancy.roles import grant_app_role_sql
 

@@ -1,6 +1,7 @@
 """The shared cast: Alice (member of A), Bob (manager of A), Charlie (member of B), and staff."""
 
 import pytest
+from django.test import Client
 
 from grove.accounts.models import OrgRole, StaffRole
 
@@ -74,3 +75,21 @@ def security_manager(db):
     return StaffUserFactory(
         email="security.manager@grove.example", staff_role=StaffRole.SECURITY_MANAGER
     )
+
+
+class HttpsClient(Client):
+    """The test client, speaking HTTPS as production does.
+
+    With DEBUG off, SECURE_SSL_REDIRECT answers plain HTTP with a redirect, and the session and
+    CSRF cookies are Secure: the tests exercise that configuration rather than turn it off.
+    """
+
+    def request(self, **request):
+        request["wsgi.url_scheme"] = "https"
+        request["SERVER_PORT"] = "443"
+        return super().request(**request)
+
+
+@pytest.fixture
+def client():
+    return HttpsClient()
