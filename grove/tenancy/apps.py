@@ -6,6 +6,6 @@ class TenancyConfig(AppConfig):
     label = "tenancy"
 
     def ready(self) -> None:
-        from . import db
+        from . import checks, db  # noqa: F401 -- checks register themselves
 
         db.install()
