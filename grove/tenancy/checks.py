@@ -2,10 +2,8 @@ from django.conf import settings
 from django.core import checks
 
 
-@checks.register("database")
-def check_client_side_binding(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def binding_problems(database: dict) -> list[checks.CheckMessage]:
     """The RLS wrapper prefixes statements, which needs psycopg's client-side binding cursors."""
-    database = settings.DATABASES["default"]
     if database["ENGINE"] != "django.db.backends.postgresql":
         return []
     if database.get("OPTIONS", {}).get("server_side_binding"):
@@ -17,3 +15,8 @@ def check_client_side_binding(app_configs=None, **kwargs) -> list[checks.CheckMe
             )
         ]
     return []
+
+
+@checks.register("database")
+def check_client_side_binding(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    return binding_problems(settings.DATABASES["default"])
