@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection, transaction
 
 from grove.tenancy.managers import tenant_owned_models
 
@@ -27,3 +28,21 @@ def builder(model):
 def rows(builder, org_a, org_b):
     """One row of organization A and one of B, of the parametrized model."""
     return builder.create(org_a), builder.create(org_b)
+
+
+@pytest.fixture(params=["prefix", "statement"])
+def rls_mode(request, settings):
+    """Both ways of handing the tenant to PostgreSQL: prefixed to a statement, or its own."""
+    settings.GROVE_RLS_SET_MODE = request.param
+    return request.param
+
+
+@pytest.fixture(params=["autocommit", "atomic"])
+def transaction_mode(request, transactional_db):
+    """Autocommit is what a request outside ATOMIC_REQUESTS (or a job) sees; atomic the rest."""
+    if request.param == "autocommit":
+        assert connection.get_autocommit()
+        yield request.param
+        return
+    with transaction.atomic():
+        yield request.param

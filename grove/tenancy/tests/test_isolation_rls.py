@@ -19,23 +19,6 @@ from .builders import insert_sql, scope_column
 pytestmark = [pytest.mark.postgres]
 
 
-@pytest.fixture(params=["prefix", "statement"])
-def rls_mode(request, settings):
-    settings.GROVE_RLS_SET_MODE = request.param
-    return request.param
-
-
-@pytest.fixture(params=["autocommit", "atomic"])
-def transaction_mode(request, transactional_db):
-    """Autocommit is what a request outside ATOMIC_REQUESTS (or a job) sees; atomic the rest."""
-    if request.param == "autocommit":
-        assert connection.get_autocommit()
-        yield request.param
-        return
-    with transaction.atomic():
-        yield request.param
-
-
 def _qn(name: str) -> str:
     return connection.ops.quote_name(name)
 

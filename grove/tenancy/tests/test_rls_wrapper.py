@@ -17,22 +17,6 @@ from .builders import new_job_type, new_organization, new_user
 pytestmark = [pytest.mark.postgres]
 
 
-@pytest.fixture(params=["prefix", "statement"])
-def rls_mode(request, settings):
-    settings.GROVE_RLS_SET_MODE = request.param
-    return request.param
-
-
-@pytest.fixture(params=["autocommit", "atomic"])
-def transaction_mode(request, transactional_db):
-    if request.param == "autocommit":
-        assert connection.get_autocommit()
-        yield request.param
-        return
-    with transaction.atomic():
-        yield request.param
-
-
 def _users(organization, count: int) -> list[User]:
     users = [new_user(organization) for _ in range(count)]
     with unscoped("test set-up"):
