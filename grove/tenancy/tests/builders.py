@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from grove.accounts.models import OrgRole, StaffRole, User
 from grove.audit.models import AuditAction, AuditEvent
-from grove.staff.models import CsmAssignment
+from grove.staff.models import AccessGrant, CsmAssignment
 from grove.tenancy.context import unscoped
 from grove.tenancy.models import JobType, Organization
 
@@ -96,6 +96,12 @@ def new_csm_assignment(organization: Organization) -> CsmAssignment:
     return CsmAssignment(organization=organization, csm=staff_user())
 
 
+def new_access_grant(organization: Organization) -> AccessGrant:
+    return AccessGrant(
+        organization=organization, requester=staff_user(), reason="Built", ticket_ref="INC-1"
+    )
+
+
 BUILDERS: dict[type[models.Model], RowBuilder] = {
     Organization: RowBuilder(
         new=new_organization, change=("name", lambda: "Renamed"), is_tenant=True
@@ -106,6 +112,7 @@ BUILDERS: dict[type[models.Model], RowBuilder] = {
         new=new_audit_event, change=("action", lambda: AuditAction.LOGIN), append_only=True
     ),
     CsmAssignment: RowBuilder(new=new_csm_assignment, change=("ended_at", timezone.now)),
+    AccessGrant: RowBuilder(new=new_access_grant, change=("ticket_ref", lambda: "INC-2")),
 }
 
 
