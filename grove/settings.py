@@ -30,6 +30,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "anymail",
+    "django_otp",  # staff second factor (TOTP, recovery codes)
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "grove.core",
     "grove.tenancy",
     "grove.accounts",
@@ -46,6 +49,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Staff reach nothing but the second-factor pages until their session is verified.
+    "grove.accounts.second_factor_middleware.StaffSecondFactorMiddleware",
     "grove.tenancy.middleware.TenantMiddleware",
     "grove.staff.middleware.DeniedAccessMiddleware",  # keeps denials past a rollback
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import second_factor_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -14,4 +14,6 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password-reset/done/", views.password_reset_done_view, name="password_reset_done"),
+    path("second-factor/", second_factor_views.second_factor_verify_view, name="otp_verify"),
+    path("second-factor/enrol/", second_factor_views.second_factor_enrol_view, name="otp_enrol"),
 ]

@@ -12,6 +12,40 @@ THIRD_PARTY_DATA_MAP: dict[str, dict[str, tuple[str, str]]] = {
         "session_data": (Category.SESSION_COOKIE, Retention.UNTIL_ERASED),
         "expire_date": SYSTEM,
     },
+    # Staff second factor (django-otp): the TOTP key and recovery codes are credentials; the
+    # throttling and last-use times say when a staff member signed in (functional logs).
+    "otp_totp.TOTPDevice": {
+        "id": SYSTEM,
+        "user": (Category.PERSON_REFERENCE, Retention.UNTIL_ERASED),
+        "name": SYSTEM,
+        "confirmed": SYSTEM,
+        "throttling_failure_timestamp": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+        "throttling_failure_count": SYSTEM,
+        "created_at": SYSTEM,
+        "last_used_at": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+        "key": (Category.CREDENTIAL, Retention.UNTIL_ERASED),
+        "step": SYSTEM,
+        "t0": SYSTEM,
+        "digits": SYSTEM,
+        "tolerance": SYSTEM,
+        "drift": SYSTEM,
+        "last_t": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),  # time step of the last use
+    },
+    "otp_static.StaticDevice": {
+        "id": SYSTEM,
+        "user": (Category.PERSON_REFERENCE, Retention.UNTIL_ERASED),
+        "name": SYSTEM,
+        "confirmed": SYSTEM,
+        "throttling_failure_timestamp": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+        "throttling_failure_count": SYSTEM,
+        "created_at": SYSTEM,
+        "last_used_at": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+    },
+    "otp_static.StaticToken": {
+        "id": SYSTEM,
+        "device": SYSTEM,
+        "token": (Category.CREDENTIAL, Retention.UNTIL_ERASED),  # a recovery code
+    },
     # Task rows hold ids only (task arguments never carry personal data).
     "django_tasks_database.DBTaskResult": {
         "id": SYSTEM,

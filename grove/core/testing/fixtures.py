@@ -2,6 +2,8 @@
 
 import pytest
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from grove.accounts.models import OrgRole, StaffRole
 
@@ -93,3 +95,29 @@ class HttpsClient(Client):
 @pytest.fixture
 def client():
     return HttpsClient()
+
+
+def log_in_verified_staff(client: Client, user) -> TOTPDevice:
+    """Log operator staff in on ``client`` with the second factor verified, as after the
+    second-factor page: force_login, plus a real confirmed TOTP device recorded in the session
+    (what ``django_otp.login`` does). A bare force_login of staff only reaches that page."""
+    device = TOTPDevice.objects.filter(
+        user_id=user.pk, confirmed=True
+    ).first() or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
+@pytest.fixture
+def staff_client(client):
+    """``staff_client(csm)``: the HTTPS test client, logged in as that staff member with the
+    second factor verified."""
+
+    def log_in(user) -> Client:
+        log_in_verified_staff(client, user)
+        return client
+
+    return log_in

@@ -4,6 +4,7 @@ and (on PostgreSQL) for row-level security; nobody logged in means no tenant at 
 import pytest
 from django.db import connection
 
+from grove.core.testing.fixtures import log_in_verified_staff
 from grove.tenancy.context import tenant_context, unscoped
 
 URL = "/visible-organizations"
@@ -54,7 +55,7 @@ def test_an_anonymous_request_has_no_tenant(client, alice, charlie):
 
 
 def test_operator_staff_have_no_tenant(client, alice, csm):
-    _login(client, csm)
+    log_in_verified_staff(client, csm)  # staff reach pages only with the second factor
     body = client.get(URL, secure=True).json()
     assert body["tenant"] is None
     assert body["orm"] is None
