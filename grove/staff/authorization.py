@@ -103,13 +103,18 @@ class Access:
     grant: AccessGrant | None = None
 
 
-class AccessDenied(Http404):
-    """The 404 of a refused access. Carries what the access log needs to record it again."""
+class RecordedRefusal(Exception):  # noqa: N818 -- a refusal, not an error of the code
+    """A refusal already recorded in the access log, with what it takes to record it again
+    (``DeniedAccessMiddleware`` does, if the request's transaction rolled the event back)."""
 
-    def __init__(self, event_fields: dict, event_public_id: uuid.UUID | None) -> None:
-        super().__init__(NOT_FOUND_MESSAGE)
+    def __init__(self, message: str, *, event_fields: dict, event_public_id) -> None:
+        super().__init__(message)
         self.event_fields = event_fields
         self.event_public_id = event_public_id
+
+
+class AccessDenied(RecordedRefusal, Http404):
+    """The 404 of a refused access: the same message whatever the reason."""
 
 
 def authorize(
@@ -272,7 +277,7 @@ def _deny(
         "details": {"capability": str(capability), **(details or {})},
     }
     event = record_event(request=request, **fields)
-    raise AccessDenied(fields, event.public_id)
+    raise AccessDenied(NOT_FOUND_MESSAGE, event_fields=fields, event_public_id=event.public_id)
 
 
 def _record_grant_use(access: Access, *, request, object_type: str, object_id) -> None:

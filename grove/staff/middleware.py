@@ -1,9 +1,10 @@
 """Keeps every refusal of access in the access log, even when the request's transaction fails.
 
-``authorize()`` records ACCESS_DENIED and raises a 404. Under ``ATOMIC_REQUESTS`` that exception
-rolls the view's transaction back, the event with it; this middleware runs after the rollback and
-writes the event again in a transaction of its own. When the event survived (the view caught the
-404, or it ran outside a transaction), nothing is written twice.
+``authorize()`` records ACCESS_DENIED and raises a 404; the staff actions raise ActionRefused.
+Under ``ATOMIC_REQUESTS`` that exception rolls the view's transaction back, the event with it;
+this middleware runs after the rollback and writes the event again in a transaction of its own.
+When the event survived (the view caught the exception, or it ran outside a transaction),
+nothing is written twice.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from grove.audit.events import record_event
 from grove.audit.models import AuditEvent
 from grove.tenancy.context import unscoped
 
-from .authorization import AccessDenied
+from .authorization import RecordedRefusal
 
 
 class DeniedAccessMiddleware:
@@ -25,7 +26,7 @@ class DeniedAccessMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, AccessDenied):
+        if not isinstance(exception, RecordedRefusal):
             return None
         with transaction.atomic():
             with unscoped("access log: is the denial still recorded after the rollback?"):
