@@ -3,4 +3,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("grove.core.urls")),
     path("accounts/", include("grove.accounts.urls")),
+    path("staff/", include("grove.staff.urls")),
 ]

@@ -30,13 +30,15 @@ from grove.audit.models import AuditAction
 from grove.tenancy.context import tenant_context, unscoped
 from grove.tenancy.models import Organization
 
-from .authorization import RecordedRefusal
+from .authorization import (
+    RecordedRefusal,
+    is_assignment_manager,
+    is_grant_decider,
+    is_staff,
+)
 from .models import GRANT_DEFAULT_MINUTES, GRANT_MAX_MINUTES, AccessGrant, CsmAssignment
 
 logger = logging.getLogger(__name__)
-
-GRANT_DECIDERS = frozenset({StaffRole.SECURITY_OFFICER, StaffRole.SECURITY_MANAGER})
-ASSIGNMENT_MANAGERS = frozenset({StaffRole.SECURITY_MANAGER})
 
 
 class ActionRefused(RecordedRefusal):
@@ -62,7 +64,7 @@ def grant_request(
     the duration is at most eight hours. The grant does nothing until a security officer or
     security manager other than the requester approves it.
     """
-    if not _is_staff(actor):
+    if not is_staff(actor):
         _refuse(actor, organization.pk, "grant.request", "not_staff", request=request)
     return _grant_request(
         actor=actor,
@@ -141,7 +143,7 @@ def grant_revoke(*, actor: User, grant: AccessGrant, request=None) -> AccessGran
     A security officer or security manager may revoke any grant; the requester may end their
     own early. Access stops with the next request: authorize() reads the grant every time.
     """
-    if actor.pk != grant.requester_id and not _is_decider(actor):
+    if actor.pk != grant.requester_id and not is_grant_decider(actor):
         _refuse(actor, grant.organization_id, "grant.revoke", "not_allowed", grant, request)
     return _grant_revoke(actor=actor, grant=grant, request=request)
 
@@ -220,7 +222,7 @@ def _grant_revoke(*, actor: User, grant: AccessGrant, request) -> AccessGrant:
 def _check_decider(actor: User, grant: AccessGrant, attempted: str, *, request) -> None:
     if actor.pk == grant.requester_id:
         _refuse(actor, grant.organization_id, attempted, "own_request", grant, request)
-    if not _is_decider(actor):
+    if not is_grant_decider(actor):
         _refuse(actor, grant.organization_id, attempted, "not_a_decider", grant, request)
 
 
@@ -292,7 +294,7 @@ def assignment_create(
     Security managers only (a refusal is recorded and raised as ActionRefused). The CSM then
     reaches the organization's users, dashboards, access log and requests, and reads content.
     """
-    if actor.staff_role not in ASSIGNMENT_MANAGERS or not actor.is_active:
+    if not is_assignment_manager(actor):
         _refuse(
             actor, organization.pk, "assignment.create", "not_a_security_manager", None, request
         )
@@ -301,7 +303,7 @@ def assignment_create(
 
 def assignment_end(*, actor: User, assignment: CsmAssignment, request=None) -> CsmAssignment:
     """End an open assignment now and record ASSIGNMENT_ENDED (security managers only)."""
-    if actor.staff_role not in ASSIGNMENT_MANAGERS or not actor.is_active:
+    if not is_assignment_manager(actor):
         _refuse(
             actor,
             assignment.organization_id,
@@ -363,14 +365,6 @@ def _assignment_end(*, actor: User, assignment: CsmAssignment, request) -> CsmAs
 
 
 # --- Helpers --------------------------------------------------------------------------------
-
-
-def _is_staff(user) -> bool:
-    return bool(getattr(user, "staff_role", "")) and user.is_active
-
-
-def _is_decider(user) -> bool:
-    return _is_staff(user) and user.staff_role in GRANT_DECIDERS
 
 
 REFUSAL_MESSAGES = {

@@ -88,6 +88,10 @@ GRANT_CAPABILITIES = frozenset({C.CONTENT_READ, C.USERS_READ, C.DASHBOARD_READ, 
 # Refused for everyone once the organization's contract is no longer active.
 WRITE_CAPABILITIES = frozenset({C.CONTENT_WRITE, C.USERS_MANAGE, C.SETTINGS_MANAGE})
 
+# Who decides break-glass grants, and who manages CSM assignments.
+GRANT_DECIDERS = frozenset({StaffRole.SECURITY_OFFICER, StaffRole.SECURITY_MANAGER})
+ASSIGNMENT_MANAGERS = frozenset({StaffRole.SECURITY_MANAGER})
+
 # The one answer to every refusal: nothing tells "not yours" from "does not exist".
 NOT_FOUND_MESSAGE = "Not found."
 
@@ -134,7 +138,7 @@ def authorize(
     capability = Capability(capability)
     access = _decide(user, organization, capability)
     if access is None:
-        _deny(
+        deny(
             user=user,
             organization_id=organization.pk,
             capability=capability,
@@ -153,7 +157,7 @@ def organization_for(*, user, organization_id_or_slug, capability: str, request=
     organization = _find_organization(organization_id_or_slug)
     if organization is None:
         known_id = _as_uuid(organization_id_or_slug)
-        _deny(
+        deny(
             user=user,
             organization_id=None,
             capability=Capability(capability),
@@ -207,9 +211,69 @@ def active_grant(*, user, organization: Organization) -> AccessGrant | None:
         )
 
 
+def is_staff(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.staff_role)
+
+
+def is_grant_decider(user) -> bool:
+    return is_staff(user) and user.staff_role in GRANT_DECIDERS
+
+
+def is_assignment_manager(user) -> bool:
+    return is_staff(user) and user.staff_role in ASSIGNMENT_MANAGERS
+
+
 def has_open_assignment(*, user, organization: Organization) -> bool:
     with tenant_context(organization):
         return CsmAssignment.objects.filter(csm_id=user.pk, ended_at__isnull=True).exists()
+
+
+@dataclass(frozen=True)
+class VisibleOrganization:
+    organization: Organization
+    bases: frozenset[str]
+    grant: AccessGrant | None = None  # the active grant, when one is among the bases
+
+
+def visible_organizations(*, user) -> list[VisibleOrganization]:
+    """The organizations a staff member may open in the operator console, by the same rules
+    as ``_decide``: a CSM's open assignments, the staff member's own active grants, every
+    organization for the security officer (their log and requests). Names only: opening one
+    still goes through ``authorize``. Nothing for client users."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.staff_role:
+        return []
+    now = timezone.now()
+    bases: dict[uuid.UUID, set[str]] = {}
+    grants: dict[uuid.UUID, AccessGrant] = {}
+    with unscoped("staff console: the organizations this staff member may open"):
+        if user.staff_role == StaffRole.CSM:
+            for organization_id in CsmAssignment.objects.filter(
+                csm_id=user.pk, ended_at__isnull=True
+            ).values_list("organization_id", flat=True):
+                bases.setdefault(organization_id, set()).add(Basis.CSM)
+        for grant in AccessGrant.objects.filter(
+            requester_id=user.pk,
+            status=AccessGrant.Status.APPROVED,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+        ):
+            bases.setdefault(grant.organization_id, set()).add(Basis.GRANT)
+            grants[grant.organization_id] = grant
+        organizations = Organization.objects.all()
+        if user.staff_role != StaffRole.SECURITY_OFFICER:
+            organizations = organizations.filter(pk__in=bases)
+        organizations = list(organizations.order_by("name"))
+    if user.staff_role == StaffRole.SECURITY_OFFICER:
+        for organization in organizations:
+            bases.setdefault(organization.pk, set()).add(Basis.SECURITY_OFFICER)
+    return [
+        VisibleOrganization(
+            organization=organization,
+            bases=frozenset(bases[organization.pk]),
+            grant=grants.get(organization.pk),
+        )
+        for organization in organizations
+    ]
 
 
 # --- The decision ---------------------------------------------------------------------------
@@ -257,16 +321,17 @@ def _decide(user, organization: Organization, capability: Capability) -> Access 
     return None
 
 
-def _deny(
+def deny(
     *,
     user,
     organization_id,
-    capability: str,
+    capability: str | None,
     request,
     object_type: str,
     object_id,
     details: dict | None = None,
 ):
+    """Record ACCESS_DENIED (ids only) and raise the one 404 of every refusal."""
     authenticated = user is not None and getattr(user, "is_authenticated", False)
     fields = {
         "action": AuditAction.ACCESS_DENIED,
@@ -274,7 +339,7 @@ def _deny(
         "organization": organization_id,
         "object_type": object_type,
         "object_ids": [getattr(object_id, "pk", object_id)] if object_id is not None else [],
-        "details": {"capability": str(capability), **(details or {})},
+        "details": {**({"capability": str(capability)} if capability else {}), **(details or {})},
     }
     event = record_event(request=request, **fields)
     raise AccessDenied(NOT_FOUND_MESSAGE, event_fields=fields, event_public_id=event.public_id)
