@@ -3,5 +3,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("grove.core.urls")),
     path("accounts/", include("grove.accounts.urls")),
+    path("access-log/", include("grove.audit.urls")),
     path("staff/", include("grove.staff.urls")),
 ]
