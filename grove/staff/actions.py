@@ -57,12 +57,14 @@ def grant_request(
     ticket_ref: str,
     duration_minutes: int = GRANT_DEFAULT_MINUTES,
     request=None,
+    at: datetime.datetime | None = None,
 ) -> AccessGrant:
     """Ask for break-glass read access to ``organization`` and record GRANT_REQUESTED.
 
     Any staff member may ask; a reason and an incident or ticket reference are required, and
     the duration is at most eight hours. The grant does nothing until a security officer or
-    security manager other than the requester approves it.
+    security manager other than the requester approves it. ``at`` (default now) dates a
+    request of the past, for the demo's history.
     """
     if not is_staff(actor):
         _refuse(actor, organization.pk, "grant.request", "not_staff", request=request)
@@ -73,6 +75,7 @@ def grant_request(
         ticket_ref=ticket_ref,
         duration_minutes=duration_minutes,
         request=request,
+        at=at,
     )
 
 
@@ -85,6 +88,7 @@ def _grant_request(
     ticket_ref: str,
     duration_minutes: int,
     request,
+    at: datetime.datetime | None,
 ) -> AccessGrant:
     reason = (reason or "").strip()
     ticket_ref = (ticket_ref or "").strip()
@@ -97,7 +101,7 @@ def _grant_request(
         errors["duration_minutes"] = f"Between 1 and {GRANT_MAX_MINUTES} minutes (8 hours)."
     if errors:
         raise ValidationError(errors)
-    now = timezone.now()
+    now = at or timezone.now()
     with tenant_context(organization):
         pending_or_active = Q(status=AccessGrant.Status.REQUESTED) | Q(
             status=AccessGrant.Status.APPROVED, revoked_at__isnull=True, expires_at__gt=now
@@ -115,20 +119,30 @@ def _grant_request(
             requested_at=now,
         )
         grant.save(force_insert=True)
-    _record(AuditAction.GRANT_REQUESTED, actor, grant, request, duration_minutes=duration_minutes)
+    _record(
+        AuditAction.GRANT_REQUESTED,
+        actor,
+        grant,
+        request,
+        at=at,
+        duration_minutes=duration_minutes,
+    )
     return grant
 
 
-def grant_approve(*, actor: User, grant: AccessGrant, request=None) -> AccessGrant:
-    """Approve a pending grant: it starts now and ends after its duration. Records
-    GRANT_APPROVED; after the commit, each manager of the organization gets a mail saying who,
-    why, under which ticket, and from when to when.
+def grant_approve(
+    *, actor: User, grant: AccessGrant, request=None, at: datetime.datetime | None = None
+) -> AccessGrant:
+    """Approve a pending grant: it starts now (or ``at``, for the demo's history) and ends after
+    its duration. Records GRANT_APPROVED; after the commit, each manager of the organization
+    gets a mail saying who, why, under which ticket, and from when to when (unless the grant
+    has already ended by then).
 
     Only a security officer or security manager may approve, and never their own request: the
     refusal is recorded and raised as ActionRefused.
     """
     _check_decider(actor, grant, "grant.approve", request=request)
-    return _grant_approve(actor=actor, grant=grant, request=request)
+    return _grant_approve(actor=actor, grant=grant, request=request, at=at)
 
 
 def grant_reject(*, actor: User, grant: AccessGrant, request=None) -> AccessGrant:
@@ -154,8 +168,10 @@ def grant_expire_due(*, now: datetime.datetime | None = None) -> list[uuid.UUID]
 
     Access already stopped at ``expires_at`` (authorize() checks it); this writes the fact into
     each organization's access log. Safe to run often and concurrently: a grant is recorded
-    once (``expired_recorded_at``), rows another run holds are skipped.
+    once (``expired_recorded_at``), rows another run holds are skipped. A ``now`` in the past
+    (the demo's history) also dates the events.
     """
+    at = now
     now = now or timezone.now()
     with unscoped("grant expiry job: the due grants of every organization"):
         due = list(
@@ -172,24 +188,27 @@ def grant_expire_due(*, now: datetime.datetime | None = None) -> list[uuid.UUID]
         with tenant_context(grant.organization_id):
             grant.expired_recorded_at = now
             grant.save(update_fields=["expired_recorded_at"])
-        _record(AuditAction.GRANT_EXPIRED, None, grant, None, expires_at=grant.expires_at)
+        _record(AuditAction.GRANT_EXPIRED, None, grant, None, at=at, expires_at=grant.expires_at)
     return [grant.pk for grant in due]
 
 
 @transaction.atomic
-def _grant_approve(*, actor: User, grant: AccessGrant, request) -> AccessGrant:
+def _grant_approve(
+    *, actor: User, grant: AccessGrant, request, at: datetime.datetime | None
+) -> AccessGrant:
     grant = _locked_pending(grant)
-    now = timezone.now()
+    now = at or timezone.now()
     grant.status = AccessGrant.Status.APPROVED
     grant.decided_by = actor
     grant.decided_at = now
     grant.expires_at = now + datetime.timedelta(minutes=grant.duration_minutes)
     with tenant_context(grant.organization_id):
         grant.save(update_fields=["status", "decided_by", "decided_at", "expires_at"])
-    _record(AuditAction.GRANT_APPROVED, actor, grant, request, expires_at=grant.expires_at)
-    messages = _grant_approved_mails(grant)
-    grant_id = grant.pk
-    transaction.on_commit(lambda: _send(messages, grant_id=grant_id))
+    _record(AuditAction.GRANT_APPROVED, actor, grant, request, at=at, expires_at=grant.expires_at)
+    if grant.expires_at > timezone.now():  # no news for a grant that is already over
+        messages = _grant_approved_mails(grant)
+        grant_id = grant.pk
+        transaction.on_commit(lambda: _send(messages, grant_id=grant_id))
     return grant
 
 
@@ -238,7 +257,17 @@ def _locked_pending(grant: AccessGrant) -> AccessGrant:
     return grant
 
 
-def _record(action: str, actor: User | None, grant: AccessGrant, request, **details) -> None:
+def _record(
+    action: str,
+    actor: User | None,
+    grant: AccessGrant,
+    request,
+    *,
+    at: datetime.datetime | None = None,
+    **details,
+) -> None:
+    # Only a backdated event names its time; every other one is dated by the log itself.
+    dated = {"occurred_at": at} if at is not None else {}
     record_event(
         action=action,
         actor=actor,
@@ -252,6 +281,7 @@ def _record(action: str, actor: User | None, grant: AccessGrant, request, **deta
             key: value.isoformat() if isinstance(value, datetime.datetime) else value
             for key, value in details.items()
         },
+        **dated,
     )
 
 
@@ -287,18 +317,26 @@ def _send(messages: list[EmailMultiAlternatives], *, grant_id: uuid.UUID) -> Non
 
 
 def assignment_create(
-    *, actor: User, organization: Organization, csm: User, request=None
+    *,
+    actor: User,
+    organization: Organization,
+    csm: User,
+    request=None,
+    at: datetime.datetime | None = None,
 ) -> CsmAssignment:
     """Assign ``csm`` to serve ``organization`` and record ASSIGNMENT_CREATED.
 
     Security managers only (a refusal is recorded and raised as ActionRefused). The CSM then
     reaches the organization's users, dashboards, access log and requests, and reads content.
+    ``at`` (default now) dates an assignment of the past, for the demo's history.
     """
     if not is_assignment_manager(actor):
         _refuse(
             actor, organization.pk, "assignment.create", "not_a_security_manager", None, request
         )
-    return _assignment_create(actor=actor, organization=organization, csm=csm, request=request)
+    return _assignment_create(
+        actor=actor, organization=organization, csm=csm, request=request, at=at
+    )
 
 
 def assignment_end(*, actor: User, assignment: CsmAssignment, request=None) -> CsmAssignment:
@@ -319,14 +357,19 @@ def assignment_end(*, actor: User, assignment: CsmAssignment, request=None) -> C
 
 @transaction.atomic
 def _assignment_create(
-    *, actor: User, organization: Organization, csm: User, request
+    *, actor: User, organization: Organization, csm: User, request, at: datetime.datetime | None
 ) -> CsmAssignment:
     if csm.staff_role != StaffRole.CSM or not csm.is_active:
         raise ValidationError({"csm": "Only an active customer success manager can be assigned."})
     with tenant_context(organization):
         if CsmAssignment.objects.filter(csm_id=csm.pk, ended_at__isnull=True).exists():
             raise ValidationError({"csm": "This CSM already serves this organization."})
-        assignment = CsmAssignment(organization=organization, csm=csm, assigned_by=actor)
+        assignment = CsmAssignment(
+            organization=organization,
+            csm=csm,
+            assigned_by=actor,
+            assigned_at=at or timezone.now(),
+        )
         try:
             with transaction.atomic():
                 assignment.save(force_insert=True)
@@ -340,6 +383,7 @@ def _assignment_create(
         object_ids=[assignment.pk],
         subject_user=csm,
         request=request,
+        **({"occurred_at": at} if at is not None else {}),
     )
     return assignment
 
