@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import ipaddress
@@ -11,8 +12,8 @@ from collections.abc import Iterable
 from django.conf import settings
 
 from grove.core.request_context import current_request_id
-from grove.tenancy.context import unscoped
 
+from .chain import append
 from .models import AuditEvent
 
 
@@ -56,8 +57,16 @@ def record_event(
     request=None,
     details: dict | None = None,
     grant=None,
+    read: bool = False,
+    occurred_at: datetime.datetime | None = None,
 ) -> AuditEvent:
-    """Append one event. Pass model instances or ids; names and emails never go in."""
+    """Append one event to its organization's hash chain. Pass instances or ids, never names.
+
+    ``read=True`` for the event of a read (view, list, search, export, download) in a
+    transaction that writes nothing else: on PostgreSQL it commits with ``synchronous_commit =
+    local`` (durable on the primary, not waiting for a standby; docs/operations.md).
+    ``occurred_at`` defaults to now (the demo seed backdates its history).
+    """
     actor_id = getattr(actor, "pk", actor)
     actor_role = getattr(actor, "role_label", "")
     organization_id = getattr(organization, "pk", organization)
@@ -76,10 +85,10 @@ def record_event(
         ip_prefix=truncate_ip(client_ip(request)),
         details=details or {},
     )
+    if occurred_at is not None:
+        event.occurred_at = occurred_at
     # The writer appends for any organization, whatever tenant the caller runs as.
-    with unscoped("audit: append an access-log event"):
-        event.save(force_insert=True)
-    return event
+    return append(event, read=read)
 
 
 def _as_uuid(value) -> uuid.UUID | None:

@@ -4,8 +4,9 @@ from django.db import models
 from django.utils import timezone
 
 from grove.privacy.datamap import SYSTEM, Category, Retention
+from grove.tenancy.context import TenantScopeError, current_scope
 from grove.tenancy.managers import TenantManager, TenantQuerySet
-from grove.tenancy.models import Organization, TenantOwnedModel
+from grove.tenancy.models import Organization, TenantOwnedModel, refuse_other_tenant
 
 
 class AuditAction(models.TextChoices):
@@ -45,6 +46,7 @@ class AuditAction(models.TextChoices):
     RECOVERY_CODE_USED = "auth.recovery_code_used", "Recovery code used"
     # The log itself.
     ANCHOR_WRITTEN = "audit.anchor_written", "Access-log anchor written"
+    PURGED = "audit.purged", "Access-log events purged"
 
 
 class AuditEventQuerySet(TenantQuerySet):
@@ -54,12 +56,32 @@ class AuditEventQuerySet(TenantQuerySet):
     def delete(self):
         raise TypeError("audit events are append-only")
 
+    def bulk_create(self, objs, *args, **kwargs):
+        """Each event is appended to its chain, one after the other (no bulk insert)."""
+        objs = list(objs)
+        scope = current_scope()
+        if (
+            not scope.is_unscoped
+            and scope.organization_id is not None
+            and any(obj.organization_id != scope.organization_id for obj in objs)
+        ):
+            raise TenantScopeError(
+                "audit.AuditEvent: refusing to create rows of another organization"
+            )
+        from .chain import append
+
+        for obj in objs:
+            append(obj)
+        return objs
+
 
 class AuditEvent(TenantOwnedModel):
     """One append-only entry of the access log. Ids and pseudonymous references only.
 
-    Columns for the hash chain (sequence, previous hash, hash) are added by a later migration as
-    nullable columns, so existing rows need no rewrite.
+    Every event is a link of its organization's hash chain (events without an organization form
+    the operator chain): ``sequence`` is its position, ``hash`` covers its content and the hash
+    of the event before it (grove/audit/hashing.py). Saving a new event appends it through
+    grove/audit/chain.py; updates and deletes are refused here and by database triggers.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -87,6 +109,12 @@ class AuditEvent(TenantOwnedModel):
     request_id = models.CharField(max_length=36, blank=True)
     ip_prefix = models.CharField(max_length=50, blank=True)
     details = models.JSONField(default=dict, blank=True)
+    # The hash chain. Nullable only for rows that predate it (the migration chained them); the
+    # verifier reports an event without a position as inserted outside the append path.
+    chain_key = models.UUIDField(null=True, blank=True, editable=False)
+    sequence = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    prev_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
     objects = TenantManager.from_queryset(AuditEventQuerySet)()
 
@@ -106,19 +134,94 @@ class AuditEvent(TenantOwnedModel):
         "request_id": (Category.FUNCTIONAL_LOG, Retention.CONTRACT_PLUS_90D),
         "ip_prefix": (Category.FUNCTIONAL_LOG, Retention.CONTRACT_PLUS_90D),
         "details": (Category.FUNCTIONAL_LOG, Retention.CONTRACT_PLUS_90D),
+        # The chain: positions and hashes, purged with the event they belong to.
+        "chain_key": (Category.SYSTEM, Retention.CONTRACT_PLUS_90D),
+        "sequence": (Category.SYSTEM, Retention.CONTRACT_PLUS_90D),
+        "prev_hash": (Category.SYSTEM, Retention.CONTRACT_PLUS_90D),
+        "hash": (Category.SYSTEM, Retention.CONTRACT_PLUS_90D),
     }
 
     class Meta:
         ordering = ["occurred_at", "id"]
         indexes = [models.Index(fields=["organization", "occurred_at"], name="audit_org_time_idx")]
+        constraints = [
+            # One event per position; also the index the verifier walks a chain in order by.
+            models.UniqueConstraint(
+                fields=["chain_key", "sequence"], name="audit_event_unique_chain_position"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
 
     def save(self, *args, **kwargs):
+        """Append the event to its chain (record_event() is the usual way in)."""
         if not self._state.adding:
             raise TypeError("audit events are append-only")
-        super().save(*args, **kwargs)
+        refuse_other_tenant(self, self.organization_id, "save")
+        from .chain import append
+
+        append(self)
 
     def delete(self, *args, **kwargs):
         raise TypeError("audit events are append-only")
+
+
+class AuditChainHead(models.Model):
+    """The last link of each chain, the row appends lock: one writer per chain at a time.
+
+    ``chain_key`` is the organization's id (the nil UUID for the operator chain). The head moves
+    forward one link at a time; a trigger refuses any other change except the retention purge's,
+    which moves ``base_sequence``/``base_hash`` (where the remaining chain starts) forward.
+    Not tenant-owned: only the access-log writer and verifier read it, and it holds no personal
+    data, only counts and hashes.
+    """
+
+    chain_key = models.UUIDField(primary_key=True)
+    last_sequence = models.PositiveBigIntegerField()
+    last_hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64)  # the hash last_hash was linked to
+    base_sequence = models.PositiveBigIntegerField(default=0)
+    base_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField()
+
+    DATA_MAP = {
+        "chain_key": SYSTEM,
+        "last_sequence": SYSTEM,
+        "last_hash": SYSTEM,
+        "prev_hash": SYSTEM,
+        "base_sequence": SYSTEM,
+        "base_hash": SYSTEM,
+        "updated_at": SYSTEM,
+    }
+
+    def __str__(self) -> str:
+        return f"chain {self.chain_key} at {self.last_sequence}"
+
+
+class AuditAnchor(models.Model):
+    """A chain head as it was when the daily anchor was written (also mailed and filed).
+
+    A rewrite of a whole chain, hashes included, still disagrees with the anchors written before
+    it. Append-only like the events.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    chain_key = models.UUIDField(db_index=True)
+    sequence = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    DATA_MAP = {
+        "id": SYSTEM,
+        "chain_key": SYSTEM,
+        "sequence": SYSTEM,
+        "hash": SYSTEM,
+        "created_at": SYSTEM,
+    }
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"anchor of {self.chain_key} at {self.sequence}"

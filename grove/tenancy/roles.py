@@ -44,14 +44,19 @@ def grant_app_role_sql(
     """Grants for the application role on the current database's public schema.
 
     Default privileges apply to tables later created by ``owner_role`` (by the current role when
-    not given). ``truncate`` is for the test suite only (flushing tables between tests).
+    not given). ``truncate`` is for the test suite only (flushing tables between tests). The
+    access log's tables are append-only: no UPDATE or DELETE there (grove/audit/append_only.py;
+    its migration revokes what the default privileges grant).
     """
+    from grove.audit.append_only import revoke_app_role_sql
+
     table_privileges = "SELECT, INSERT, UPDATE, DELETE" + (", TRUNCATE" if truncate else "")
     role = _ident(app_role)
     for_owner = f"FOR ROLE {_ident(owner_role)} " if owner_role else ""
     return [
         f"GRANT USAGE ON SCHEMA public TO {role}",
         f"GRANT {table_privileges} ON ALL TABLES IN SCHEMA public TO {role}",
+        *revoke_app_role_sql(role),
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
         # Tables created by later migrations (run by the owner) get the same grants.
         f"ALTER DEFAULT PRIVILEGES {for_owner}IN SCHEMA public "

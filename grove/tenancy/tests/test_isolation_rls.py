@@ -36,6 +36,12 @@ def _execute(sql: str, params=()) -> int:
         return cursor.rowcount
 
 
+def _refused_as_append_only(sql: str, *params) -> None:
+    """The access log's tables: no UPDATE or DELETE privilege (grove/audit/append_only.py)."""
+    with pytest.raises(ProgrammingError, match="permission denied"), transaction.atomic():
+        _execute(sql, params)
+
+
 def _refused_by_policy(excinfo) -> bool:
     cause = excinfo.value.__cause__
     return isinstance(cause, psycopg.errors.InsufficientPrivilege) and "row-level security" in str(
@@ -107,9 +113,13 @@ def test_raw_sql_cannot_change_other_tenants_rows(
     row_a, row_b = rows
     table, pk = _qn(model._meta.db_table), _qn(model._meta.pk.column)
     with tenant_context(org_b):
-        assert _execute(f"UPDATE {table} SET {pk} = {pk} WHERE {pk} = %s", [row_a.pk]) == 0
-        assert _execute(f"DELETE FROM {table} WHERE {pk} = %s", [row_a.pk]) == 0
-        assert _execute(f"UPDATE {table} SET {pk} = {pk}") == 1  # B's own row only
+        if builder.append_only:
+            _refused_as_append_only(f"UPDATE {table} SET {pk} = {pk} WHERE {pk} = %s", row_a.pk)
+            _refused_as_append_only(f"DELETE FROM {table} WHERE {pk} = %s", row_a.pk)
+        else:
+            assert _execute(f"UPDATE {table} SET {pk} = {pk} WHERE {pk} = %s", [row_a.pk]) == 0
+            assert _execute(f"DELETE FROM {table} WHERE {pk} = %s", [row_a.pk]) == 0
+            assert _execute(f"UPDATE {table} SET {pk} = {pk}") == 1  # B's own row only
         sql, params = insert_sql(builder.new(org_a))
         with pytest.raises(ProgrammingError) as excinfo, transaction.atomic():
             _execute(sql, params)
@@ -121,11 +131,17 @@ def test_raw_sql_cannot_change_other_tenants_rows(
         assert _select_pks(model, f"WHERE {pk} = %s", [row_a.pk]) == {row_a.pk}
 
 
-def test_raw_sql_without_a_tenant_sees_and_changes_nothing(model, rows, rls_mode, transaction_mode):
+def test_raw_sql_without_a_tenant_sees_and_changes_nothing(
+    model, builder, rows, rls_mode, transaction_mode
+):
     table, pk = _qn(model._meta.db_table), _qn(model._meta.pk.column)
     with no_tenant():
         assert _select_pks(model) == set()
-        assert _execute(f"UPDATE {table} SET {pk} = {pk}") == 0
-        assert _execute(f"DELETE FROM {table}") == 0
+        if builder.append_only:
+            _refused_as_append_only(f"UPDATE {table} SET {pk} = {pk}")
+            _refused_as_append_only(f"DELETE FROM {table}")
+        else:
+            assert _execute(f"UPDATE {table} SET {pk} = {pk}") == 0
+            assert _execute(f"DELETE FROM {table}") == 0
     with unscoped("test: both rows are there"):
         assert _select_pks(model) >= {row.pk for row in rows}
