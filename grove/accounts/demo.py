@@ -1,12 +1,18 @@
 """The demo data set behind ``manage.py seed_demo``: two client organizations and operator staff.
 
 Idempotent: each organization, job type, account and assignment is created only when missing,
-so a second run writes nothing and records no event. Accounts go through the account actions.
+so a second run writes nothing and records no event. Accounts go through the account actions,
+the CSM assignment and the break-glass grant through the staff actions.
+
+The first run also writes a few weeks of access-log history for Demo Retail (``_history``):
+members' logins, the CSM's visits, and one break-glass grant for tech@grove.example, requested,
+approved, used and expired. Events are appended in chronological order, dated in the past.
 """
 
 from __future__ import annotations
 
 import datetime
+import random
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -16,7 +22,9 @@ from django.utils import timezone
 
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
-from grove.staff.models import CsmAssignment
+from grove.staff.actions import assignment_create, grant_approve, grant_expire_due, grant_request
+from grove.staff.authorization import Capability, authorize
+from grove.staff.models import AccessGrant, CsmAssignment
 from grove.tenancy.context import tenant_context, unscoped
 from grove.tenancy.models import JobType, Organization
 
@@ -163,8 +171,10 @@ def seed_demo(*, today: datetime.date | None = None) -> DemoResult:
             )
 
         csm = _staff(result, "csm@grove.example", "Claire", "Martin", StaffRole.CSM)
-        _staff(result, "tech@grove.example", "Tariq", "Haddad", StaffRole.TECHNICAL)
-        _staff(result, "officer@grove.example", "Olga", "Ivanova", StaffRole.SECURITY_OFFICER)
+        tech = _staff(result, "tech@grove.example", "Tariq", "Haddad", StaffRole.TECHNICAL)
+        officer = _staff(
+            result, "officer@grove.example", "Olga", "Ivanova", StaffRole.SECURITY_OFFICER
+        )
         security_manager = _staff(
             result,
             "security.manager@grove.example",
@@ -172,7 +182,15 @@ def seed_demo(*, today: datetime.date | None = None) -> DemoResult:
             "Meyer",
             StaffRole.SECURITY_MANAGER,
         )
-        _csm_assignment(result, demo, csm=csm, assigned_by=security_manager)
+        now = timezone.now()
+        _csm_assignment(
+            result,
+            demo,
+            csm=csm,
+            assigned_by=security_manager,
+            at=_at(now, days_ago=HISTORY_DAYS + 5, hour=9, minute=30),
+        )
+        _history(result, demo, csm=csm, tech=tech, approver=officer, now=now)
     return result
 
 
@@ -261,25 +279,182 @@ def _staff(result: DemoResult, email: str, first_name: str, last_name: str, role
 
 
 def _csm_assignment(
-    result: DemoResult, organization: Organization, *, csm: User, assigned_by: User
+    result: DemoResult,
+    organization: Organization,
+    *,
+    csm: User,
+    assigned_by: User,
+    at: datetime.datetime,
 ) -> None:
-    # Like organizations, assignments have no action yet (the staff app owns them). The row
-    # names the security manager; the event's actor stays empty: the seed did it, not a person.
     with tenant_context(organization):
         if CsmAssignment.objects.filter(csm=csm, ended_at__isnull=True).exists():
             return
-        assignment = CsmAssignment.objects.create(
-            organization=organization, csm=csm, assigned_by=assigned_by
-        )
+    assignment_create(actor=assigned_by, organization=organization, csm=csm, at=at)
     result.created += 1
-    record_event(
-        action=AuditAction.ASSIGNMENT_CREATED,
-        organization=organization,
-        object_type="csm_assignment",
-        object_ids=[assignment.pk],
-        subject_user=csm,
-        details={"source": "seed_demo"},
+
+
+# --- Access-log history ---------------------------------------------------------------------
+
+HISTORY_DAYS = 35
+# The demo's break-glass grant: its ticket marks the history as written (it is written once).
+DEMO_GRANT_TICKET = "INC-2041"
+DEMO_GRANT_REASON = (
+    "Search returns no results for some store managers since the index rebuild; "
+    "checking the affected accounts' job types and countries."
+)
+# Members who log in (by index in DEMO_MEMBERS), and how many working days out of ten.
+ACTIVE_MEMBERS = {0: 8, 1: 6, 2: 3, 5: 7, 6: 4, 9: 5, 13: 3, 16: 6, 21: 2, 27: 4}
+CSM_VISIT_DAYS_AGO = [31, 24, 17, 10, 3]
+
+
+def _at(now: datetime.datetime, *, days_ago: int, hour: int, minute: int) -> datetime.datetime:
+    day = (now - datetime.timedelta(days=days_ago)).date()
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=datetime.UTC)
+
+
+def _history(
+    result: DemoResult,
+    demo: Organization,
+    *,
+    csm: User,
+    tech: User,
+    approver: User,
+    now: datetime.datetime,
+) -> None:
+    """Weeks of Demo Retail's access log, written once, oldest first.
+
+    Logins go straight to the log with their past dates (a login is a session, not a write the
+    seed can replay); the CSM's visits record what the console records (one LIST with the ids
+    shown, a VIEW of one account), after authorize() agreed; the grant goes through the real
+    actions, dated in the past, so its GRANT_EXPIRED comes from grant_expire_due.
+    """
+    with tenant_context(demo):
+        if AccessGrant.objects.filter(requester=tech, ticket_ref=DEMO_GRANT_TICKET).exists():
+            return
+        members = {
+            user.email: user for user in User.objects.filter(organization=demo).order_by("pk")
+        }
+        manager = members["manager@demo.example"]
+        first_page = list(
+            User.objects.order_by("last_name", "first_name", "pk").values_list("pk", flat=True)[:50]
+        )
+    # The CSM and the grant holder read what the console shows them today.
+    authorize(user=csm, organization=demo, capability=Capability.USERS_READ)
+
+    rng = random.Random(2026)  # noqa: S311 -- demo data, reproducible on purpose
+    steps: list[tuple[datetime.datetime, int, object]] = []
+
+    def step(at: datetime.datetime, run) -> None:
+        if at < now:
+            steps.append((at, len(steps), run))
+
+    active = [(manager, 9)] + [
+        (members[_email(first, last, "demo.example")], days)
+        for index, (first, last, _country, _job) in enumerate(DEMO_MEMBERS)
+        if (days := ACTIVE_MEMBERS.get(index))
+    ]
+    for days_ago in range(HISTORY_DAYS, 0, -1):
+        if (now - datetime.timedelta(days=days_ago)).weekday() >= 5:
+            continue  # the shops' back offices are quiet at weekends
+        for member, days_in_ten in active:
+            if rng.randrange(10) < days_in_ten:
+                at = _at(now, days_ago=days_ago, hour=rng.randint(7, 17), minute=rng.randint(0, 59))
+                step(at, _login_event(member, at))
+                if rng.random() < 0.3:
+                    out = at + datetime.timedelta(minutes=rng.randint(5, 90))
+                    step(out, _logout_event(member, out))
+
+    for visit, days_ago in enumerate(CSM_VISIT_DAYS_AGO):
+        at = _at(now, days_ago=days_ago, hour=10, minute=15 + visit)
+        step(at, _read_event(csm, demo, AuditAction.LIST, "user", first_page, at))
+        viewed = first_page[(visit * 7) % len(first_page)]
+        later = at + datetime.timedelta(minutes=3)
+        step(later, _read_event(csm, demo, AuditAction.VIEW, "user", [viewed], later))
+
+    requested = _at(now, days_ago=9, hour=14, minute=2)
+    step(requested, lambda: _demo_grant(demo, tech, requested))
+    approved = requested + datetime.timedelta(minutes=11)
+    step(approved, lambda: grant_approve(actor=approver, grant=_grant(demo, tech), at=approved))
+    for minutes, action, ids in (
+        (4, AuditAction.LIST, first_page),
+        (9, AuditAction.VIEW, first_page[3:4]),
+        (16, AuditAction.VIEW, first_page[11:12]),
+    ):
+        used = approved + datetime.timedelta(minutes=minutes)
+        step(used, _grant_use(tech, demo, action, ids, used))
+    expired = approved + datetime.timedelta(minutes=120, seconds=40)
+    step(expired, lambda: grant_expire_due(now=expired))
+
+    for _at_time, _order, run in sorted(steps, key=lambda s: (s[0], s[1])):
+        run()
+    result.created += 1  # the grant
+
+
+def _login_event(user: User, at: datetime.datetime):
+    return lambda: record_event(
+        action=AuditAction.LOGIN,
+        actor=user,
+        organization=user.organization_id,
+        subject_user=user,
+        occurred_at=at,
     )
+
+
+def _logout_event(user: User, at: datetime.datetime):
+    return lambda: record_event(
+        action=AuditAction.LOGOUT,
+        actor=user,
+        organization=user.organization_id,
+        subject_user=user,
+        occurred_at=at,
+    )
+
+
+def _read_event(user, organization, action, object_type, ids, at, grant=None):
+    return lambda: record_event(
+        action=action,
+        actor=user,
+        organization=organization,
+        object_type=object_type,
+        object_ids=list(ids),
+        grant=grant,
+        occurred_at=at,
+    )
+
+
+def _demo_grant(demo: Organization, tech: User, at: datetime.datetime) -> AccessGrant:
+    return grant_request(
+        actor=tech,
+        organization=demo,
+        reason=DEMO_GRANT_REASON,
+        ticket_ref=DEMO_GRANT_TICKET,
+        duration_minutes=120,
+        at=at,
+    )
+
+
+def _grant(demo: Organization, tech: User) -> AccessGrant:
+    with tenant_context(demo):
+        return AccessGrant.objects.get(requester=tech, ticket_ref=DEMO_GRANT_TICKET)
+
+
+def _grant_use(tech: User, demo: Organization, action, ids, at: datetime.datetime):
+    """What a request under the grant records: GRANT_USED, then the read itself."""
+
+    def run() -> None:
+        grant = _grant(demo, tech)
+        record_event(
+            action=AuditAction.GRANT_USED,
+            actor=tech,
+            organization=demo,
+            grant=grant,
+            object_type="organization",
+            details={"capability": str(Capability.USERS_READ)},
+            occurred_at=at,
+        )
+        _read_event(tech, demo, action, "user", ids, at, grant=grant)()
+
+    return run
 
 
 def _email(first_name: str, last_name: str, domain: str) -> str:

@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from grove.accounts.demo import DEMO_PASSWORD
 from grove.accounts.models import OrgRole, StaffRole, User
-from grove.audit.models import AuditEvent
-from grove.staff.models import CsmAssignment
+from grove.audit.models import AuditAction, AuditEvent
+from grove.staff.models import AccessGrant, CsmAssignment
 from grove.tenancy.context import unscoped
 from grove.tenancy.models import JobType, Organization
 
@@ -108,3 +108,100 @@ def test_force_runs_it_without_debug(db, settings):
 
     with unscoped("test: inspect the demo data"):
         assert Organization.objects.filter(slug="demo").exists()
+
+
+# --- The access-log history ------------------------------------------------------------------
+
+
+def _demo_events(**filters):
+    with unscoped("test: read the demo's access log"):
+        demo = Organization.objects.get(slug="demo")
+        return list(AuditEvent.objects.filter(organization=demo, **filters).order_by("sequence"))
+
+
+def _email_of(user_id):
+    with unscoped("test: who is it"):
+        return User.objects.get(pk=user_id).email
+
+
+def test_the_history_has_weeks_of_members_logins(seeded):
+    from django.utils import timezone
+
+    logins = _demo_events(action=AuditAction.LOGIN)
+
+    assert len(logins) > 50
+    assert len({e.actor_id for e in logins}) >= 8
+    assert all(e.occurred_at < timezone.now() for e in logins)
+    span = max(e.occurred_at for e in logins) - min(e.occurred_at for e in logins)
+    assert span.days >= 28
+    assert all(e.occurred_at.weekday() < 5 for e in logins)
+
+
+def test_the_history_has_the_csms_visits(seeded):
+    lists = _demo_events(action=AuditAction.LIST, grant_id__isnull=True)
+    views = _demo_events(action=AuditAction.VIEW, grant_id__isnull=True)
+
+    assert len(lists) == len(views) == 5
+    assert {_email_of(e.actor_id) for e in lists + views} == {"csm@grove.example"}
+    assert all(e.actor_role == StaffRole.CSM and e.object_type == "user" for e in lists)
+    assert all(len(e.object_ids) == 31 for e in lists)  # the first page: every demo user
+
+
+def test_the_history_has_one_approved_and_expired_grant_for_tech(seeded):
+    with unscoped("test: read grants"):
+        [grant] = AccessGrant.objects.all()
+    assert _email_of(grant.requester_id) == "tech@grove.example"
+    assert grant.status == AccessGrant.Status.APPROVED
+    assert grant.has_expired
+    assert grant.expired_recorded_at is not None
+    assert _email_of(grant.decided_by_id) == "officer@grove.example"
+
+    under_grant = _demo_events(grant_id=grant.pk)
+    assert [e.action for e in under_grant] == [
+        AuditAction.GRANT_REQUESTED,
+        AuditAction.GRANT_APPROVED,
+        AuditAction.GRANT_USED,
+        AuditAction.LIST,
+        AuditAction.GRANT_USED,
+        AuditAction.VIEW,
+        AuditAction.GRANT_USED,
+        AuditAction.VIEW,
+        AuditAction.GRANT_EXPIRED,
+    ]
+    assert under_grant[0].occurred_at == grant.requested_at
+    assert under_grant[-1].occurred_at > grant.expires_at
+
+
+def test_the_history_is_appended_in_chronological_order(seeded):
+    # Accounts are created now; the history starts with the (backdated) assignment.
+    [assigned] = _demo_events(action=AuditAction.ASSIGNMENT_CREATED)
+    history = [e for e in _demo_events() if e.sequence >= assigned.sequence]
+
+    assert len(history) > 60
+    times = [e.occurred_at for e in history]
+    assert times == sorted(times)
+
+
+def test_the_assignment_is_made_by_the_security_manager_in_the_log(seeded):
+    [event] = _demo_events(action=AuditAction.ASSIGNMENT_CREATED)
+
+    assert _email_of(event.actor_id) == "security.manager@grove.example"
+
+
+def test_the_history_is_written_once(seeded):
+    with unscoped("test: count"):
+        before = (AuditEvent.objects.count(), AccessGrant.objects.count())
+
+    call_command("seed_demo", stdout=io.StringIO())
+
+    with unscoped("test: count"):
+        assert (AuditEvent.objects.count(), AccessGrant.objects.count()) == before
+
+
+def test_verify_access_log_passes_on_the_seeded_history(seeded):
+    out = io.StringIO()
+
+    call_command("verify_access_log", stdout=out, stderr=out)
+    call_command("verify_access_log", "--org", "demo", stdout=out, stderr=out)
+
+    assert "tampered" not in out.getvalue()

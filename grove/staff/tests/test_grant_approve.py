@@ -132,3 +132,25 @@ def test_the_approval_event_holds_ids_only(pending, security_officer, tech, audi
 
     [event] = audit_events(AuditAction.GRANT_APPROVED)
     assert_nowhere_in(event, tech.email, tech.first_name, "INC-7", "Feed fails")
+
+
+def test_a_grant_approved_in_the_past_is_dated_then_and_mails_nobody(
+    tech, security_officer, bob, org_a, audit_events, django_capture_on_commit_callbacks
+):
+    then = timezone.now().replace(microsecond=0) - datetime.timedelta(days=3)
+    grant = grant_request(
+        actor=tech, organization=org_a, reason="Old incident", ticket_ref="INC-1", at=then
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        grant_approve(actor=security_officer, grant=grant, at=then + datetime.timedelta(minutes=5))
+
+    stored = _reload(grant)
+    assert stored.requested_at == then
+    assert stored.expires_at == then + datetime.timedelta(minutes=125)
+    assert not stored.is_active
+    assert mail.outbox == []
+    [requested] = audit_events(AuditAction.GRANT_REQUESTED)
+    [approved] = audit_events(AuditAction.GRANT_APPROVED)
+    assert requested.occurred_at == then
+    assert approved.occurred_at == then + datetime.timedelta(minutes=5)
