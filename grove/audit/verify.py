@@ -383,13 +383,12 @@ def _rows(key: uuid.UUID, *, after: int, until: int | None, chunk_size: int) -> 
     """The chain's events after ``after`` (up to ``until``), as text and JSON values."""
     last = after
     end = _NO_END if until is None else until
-    loads = json.loads
     while True:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(_POSTGRES_CHUNK, [key, last, end, chunk_size])
                 chunk = [
-                    (*row[:9], loads(row[9]), *row[10:14], loads(row[14]), *row[15:])
+                    (*row[:9], _json(row[9]), *row[10:14], _json(row[14]), *row[15:])
                     for row in cursor.fetchall()
                 ]
         else:
@@ -405,6 +404,14 @@ def _rows(key: uuid.UUID, *, after: int, until: int | None, chunk_size: int) -> 
         if len(chunk) < chunk_size:
             return
         last = chunk[-1][0]
+
+
+_EMPTY_JSON = {"{}": {}, "[]": []}  # most details and many id lists: only encoded, never changed
+
+
+def _json(text: str):
+    empty = _EMPTY_JSON.get(text)
+    return json.loads(text) if empty is None else empty
 
 
 def _text(value) -> str | None:
