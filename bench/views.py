@@ -1,9 +1,18 @@
-"""The benchmarked view: one page of the tenant's people, as a directory page would list them."""
+"""The benchmarked views.
+
+``tenant_users``: one page of the tenant's people, as a directory page would list them (rls).
+``person`` / ``person_unlogged``: one person of the tenant, as a profile page would show them,
+with the read recorded in the access log or not (access_log). Until practices exist, a person is
+the client data a read shows.
+"""
 
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
 
 from grove.accounts.models import User
+from grove.audit.events import record_event
+from grove.audit.models import AuditAction
 
 
 @login_required
@@ -27,3 +36,42 @@ def tenant_users(request):
             ],
         }
     )
+
+
+def person_for_member(member, person_id, *, request, log: bool = True) -> User:
+    """One person of the member's organization, or 404; the read is recorded when ``log``."""
+    person = get_object_or_404(User.objects.select_related("job_type"), pk=person_id)
+    if log:
+        record_event(
+            action=AuditAction.VIEW,
+            actor=member,
+            organization=member.organization_id,
+            object_type="user",
+            object_ids=[person.pk],
+            subject_user=person.pk,
+            request=request,
+            read=True,
+        )
+    return person
+
+
+def _person_response(person: User) -> JsonResponse:
+    return JsonResponse(
+        {
+            "id": str(person.pk),
+            "organization": str(person.organization_id),
+            "name": f"{person.first_name} {person.last_name}",
+            "job": person.job_type.name if person.job_type else None,
+            "country": str(person.country),
+        }
+    )
+
+
+@login_required
+def person(request, person_id):
+    return _person_response(person_for_member(request.user, person_id, request=request))
+
+
+@login_required
+def person_unlogged(request, person_id):
+    return _person_response(person_for_member(request.user, person_id, request=request, log=False))
