@@ -7,9 +7,9 @@ and recreates that database. Each prints one line per measure,
 ``BENCH_SCALE=small`` runs the quick version of each. Other arguments go to the benchmarks
 (``BENCH_ARGS="--rounds 30"``); each module's docstring says what it measures:
 
-``rls``         the cost of row-level security per request (bench/rls.py), about 2 minutes;
+``rls``         the cost of row-level security per request (bench/rls.py), about 1.5 minutes;
 ``access_log``  logged reads vs unlogged, and verify_access_log on 10 million events
-                (bench/access_log.py), about 10 minutes (2 with BENCH_SCALE=small).
+                (bench/access_log.py), about 10 minutes (1.5 with BENCH_SCALE=small).
 
 The exit status is 0 when every measure meets its target, 1 otherwise.
 """

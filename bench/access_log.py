@@ -3,13 +3,18 @@
 Two measures, on a fresh PostgreSQL database (``BENCH_DATABASE_URL``, dropped and recreated):
 
 ``access_log_read_ratio``  Full Django requests (WSGI handler, every middleware, the session,
-    ATOMIC_REQUESTS, the application role under RLS, persistent connection, one thread) to a
+    ATOMIC_REQUESTS, the application role under RLS, persistent connections) from two concurrent
+    clients (``--clients``: the threads of one server process, each with its connection) to a
     view reading one person of the logged-in member's organization (bench/views.py), with the
     read recorded in the access log (``logged``: one more statement, the chained append, and a
     commit that waits for the WAL flush, ``synchronous_commit = local``) and without
     (``unlogged``). Rounds interleave both in a shuffled order; the measure is the median of the
     per-round ratios logged / unlogged. Target 0.70 (issue 5). Every response is checked, and
-    afterwards the log holds exactly one event per logged request and verifies.
+    afterwards the log holds exactly one event per logged request and verifies. What a logged
+    read pays is mostly the commit's wait for the disk (the WAL flush): with one client
+    (``--clients 1``) nothing else runs meanwhile, and the ratio falls with a slow or shared disk
+    (0.58-0.68 here: a 1.6 ms flush beside a 4 ms read); with two, as a server has, one flush
+    overlaps the other request's work and concurrent commits share flushes.
 
 ``access_log_verify_events_per_s``  ``manage.py verify_access_log`` as the application role on
     10 million events (1 million with ``BENCH_SCALE=small``) over 21 chains (20 organizations and
@@ -21,9 +26,9 @@ Two measures, on a fresh PostgreSQL database (``BENCH_DATABASE_URL``, dropped an
     reported too (``access_log_verify_peak_rss_mb``, target at most 300 MB): the verifier
     streams each chain a chunk at a time, so it does not grow with the log.
 
-Durations on the reference machine (2 vCPUs): about 2 minutes for the requests, 4 to generate
-10 million events, 2 to verify them; ``BENCH_SCALE=small`` about 2 minutes in all. Results, with
-every round, go to ``var/bench/access_log.json``. ``--keep`` keeps the database.
+Durations on the reference machine (2 vCPUs): about 2 minutes for the requests, 6 to generate
+10 million events, 3.5 to verify them; ``BENCH_SCALE=small`` about 1.5 minutes in all. Results,
+with every round, go to ``var/bench/access_log.json``. ``--keep`` keeps the database.
 """
 
 from __future__ import annotations
@@ -257,14 +262,14 @@ _ACTIONS = ("data.view", "data.view", "data.view", "data.list", "data.search", "
 
 
 def _copy_text(value) -> str:
-    if value is None:
-        return "\\N"
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+    # COPY's text format; what is generated here holds no tab, newline or backslash to escape.
+    return "\\N" if value is None else str(value)
 
 
-def generate_events(url: str, count: int, people_by_org: dict, *, batch: int = 50_000) -> float:
+def generate_events(url: str, count: int, people_by_org: dict, *, batch: int = 20_000) -> float:
     """Write ``count`` chained events (round robin over the chains) with COPY; returns seconds."""
     import psycopg
+    from psycopg.copy import QueuedLibpqWriter
 
     from grove.audit.hashing import GENESIS_HASH, OPERATOR_CHAIN, canonical_content, link_hash
 
@@ -274,6 +279,49 @@ def generate_events(url: str, count: int, people_by_org: dict, *, batch: int = 5
     staff = [str(uuid.uuid4()) for _ in range(5)]
     start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     started = time.perf_counter()
+
+    def lines(first: int, last: int, heads: dict) -> str:
+        out = []
+        for n in range(first, last):
+            key = chains[n % len(chains)]
+            sequence, prev_hash = heads[key]
+            organization = None if key == OPERATOR_CHAIN else str(key)
+            pool = people[key] or staff
+            actor = pool[n % len(pool)]
+            action = _ACTIONS[n % len(_ACTIONS)] if organization else "auth.login_failed"
+            objects = [pool[(n * 7 + i) % len(pool)] for i in range(1 + n % 3)]
+            details = {"page": n % 5} if action == "data.list" else {}
+            occurred = (start + datetime.timedelta(microseconds=n * 2_500_001)).strftime(
+                "%Y-%m-%dT%H:%M:%S.%fZ"
+            )
+            fields = {
+                "public_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "occurred_at": occurred,
+                "organization": organization,
+                "actor_id": actor if organization else None,
+                "actor_role": "member" if organization else "",
+                "grant_id": None,
+                "action": action,
+                "object_type": "user" if organization else "",
+                "object_ids": objects if organization else [],
+                "subject_user_id": objects[0] if action == "data.view" else None,
+                "subject_ref": "" if organization else f"{n:064x}",
+                "request_id": f"{n:032x}",
+                "ip_prefix": "203.0.113.0/24",
+                "details": details,
+            }
+            digest = link_hash(prev_hash, canonical_content(**fields))
+            heads[key] = (sequence + 1, digest)
+            row = (
+                fields["public_id"], occurred, organization, fields["actor_id"],
+                fields["actor_role"], None, action, fields["object_type"],
+                json.dumps(fields["object_ids"]), fields["subject_user_id"],
+                fields["subject_ref"], fields["request_id"], fields["ip_prefix"],
+                json.dumps(details), key, sequence + 1, prev_hash, digest,
+            )  # fmt: skip
+            out.append("\t".join(map(_copy_text, row)))
+        return "\n".join(out) + "\n"
+
     with psycopg.connect(url, autocommit=True) as conn:  # the superuser: RLS does not apply
         # The chains go on from where the requests left them.
         heads = {key: (0, GENESIS_HASH) for key in chains}
@@ -283,54 +331,21 @@ def generate_events(url: str, count: int, people_by_org: dict, *, batch: int = 5
             heads[key] = (sequence, digest)
         written = 0
         while written < count:
-            lines = []
-            for n in range(written, min(count, written + batch)):
-                key = chains[n % len(chains)]
-                sequence, prev_hash = heads[key]
-                organization = None if key == OPERATOR_CHAIN else str(key)
-                pool = people[key] or staff
-                actor = pool[n % len(pool)]
-                action = _ACTIONS[n % len(_ACTIONS)] if organization else "auth.login_failed"
-                objects = [pool[(n * 7 + i) % len(pool)] for i in range(1 + n % 3)]
-                details = {"page": n % 5} if action == "data.list" else {}
-                occurred = (start + datetime.timedelta(microseconds=n * 2_500_001)).strftime(
-                    "%Y-%m-%dT%H:%M:%S.%fZ"
-                )
-                fields = {
-                    "public_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                    "occurred_at": occurred,
-                    "organization": organization,
-                    "actor_id": actor if organization else None,
-                    "actor_role": "member" if organization else "",
-                    "grant_id": None,
-                    "action": action,
-                    "object_type": "user" if organization else "",
-                    "object_ids": objects if organization else [],
-                    "subject_user_id": objects[0] if action == "data.view" else None,
-                    "subject_ref": "" if organization else f"{n:064x}",
-                    "request_id": f"{n:032x}",
-                    "ip_prefix": "203.0.113.0/24",
-                    "details": details,
-                }
-                digest = link_hash(prev_hash, canonical_content(**fields))
-                heads[key] = (sequence + 1, digest)
-                row = (
-                    fields["public_id"], occurred, organization, fields["actor_id"],
-                    fields["actor_role"], None, action, fields["object_type"],
-                    json.dumps(fields["object_ids"]), fields["subject_user_id"],
-                    fields["subject_ref"], fields["request_id"], fields["ip_prefix"],
-                    json.dumps(details), str(key), sequence + 1, prev_hash, digest,
-                )  # fmt: skip
-                lines.append("\t".join(map(_copy_text, row)))
+            # A COPY per million events, sent by a psycopg thread from a queue: the database
+            # loads one batch while the next is computed here.
+            end = min(count, written + 1_000_000)
             with (
                 conn.cursor() as cursor,
-                cursor.copy(f"COPY audit_auditevent ({_COLUMNS}) FROM STDIN") as copy,
+                cursor.copy(
+                    f"COPY audit_auditevent ({_COLUMNS}) FROM STDIN",
+                    writer=QueuedLibpqWriter(cursor),
+                ) as copy,
             ):
-                copy.write("\n".join(lines) + "\n")
-            written += len(lines)
-            if written % 1_000_000 < batch:
-                rate = written / (time.perf_counter() - started)
-                print(f"  generated {written:,} events ({rate:,.0f}/s)", flush=True)
+                for first in range(written, end, batch):
+                    copy.write(lines(first, min(end, first + batch), heads))
+            written = end
+            rate = written / (time.perf_counter() - started)
+            print(f"  generated {written:,} events ({rate:,.0f}/s)", flush=True)
         # A bulk load, not the append path: the heads jump forward, past their trigger (which
         # lets them move one link at a time), as only a superuser can.
         with conn.transaction():
