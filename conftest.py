@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.db import connection, connections
 
-pytest_plugins = ["grove.core.testing.fixtures"]
+pytest_plugins = ["grove.core.testing.fixtures", "grove.audit.testing"]
 
 TEST_APP_ROLE = "grove_app_test"
 

@@ -14,10 +14,9 @@ for raw SQL too. On PostgreSQL:
 
 On SQLite the same triggers, with ``RAISE(ABORT)``, and a permit table instead of the setting.
 SQLite's migrations rebuild a table to alter it, dropping its triggers: a later migration that
-alters these tables must call ``install_triggers`` again (a test checks they exist). One
-consequence for tests: on SQLite a ``transactional_db`` test that leaves events behind cannot be
-flushed (Django empties tables with DELETE, which the trigger refuses); on PostgreSQL the flush
-is a TRUNCATE, which the test role alone may run. Keep such tests PostgreSQL-only.
+alters these tables must call ``install_triggers`` again (a test checks they exist). Between
+transactional tests Django empties the tables: on PostgreSQL with TRUNCATE (the test role alone
+may), on SQLite with DELETE, which goes through the purge permit (grove/audit/testing.py).
 
 No model imports here: grove/tenancy/roles.py and the migrations import this module.
 """

@@ -6,6 +6,7 @@ way out is the retention purge, which is itself recorded in the operator chain.
 """
 
 import pytest
+from django.core.management.color import no_style
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
@@ -239,3 +240,21 @@ def test_the_purge_function_refuses_a_purge_that_was_not_recorded(logged, org_a)
         _sql("SELECT grove_audit_purge(%s, 2)", [org_a.pk])
     with unscoped("test"):
         assert AuditEvent.objects.filter(chain_key=org_a.pk).count() == 5
+
+
+def test_the_test_runners_flush_may_empty_the_log_and_nothing_else_may(transactional_db, org_a):
+    # Django empties the tables after a transactional test (DELETE on SQLite, TRUNCATE on
+    # PostgreSQL): that is a purge, allowed to the test runner alone (grove/audit/testing.py).
+    record_event(action=AuditAction.VIEW, organization=org_a)
+    connection.ops.execute_sql_flush(
+        connection.ops.sql_flush(
+            no_style(), ["audit_auditevent", "audit_auditchainhead"], allow_cascade=False
+        )
+    )
+    with unscoped("test"):
+        assert not AuditEvent.objects.exists()
+    # The permit went with the flush's transaction.
+    record_event(action=AuditAction.VIEW, organization=org_a)
+    _refused(lambda: _sql("DELETE FROM audit_auditevent"))
+    with unscoped("test"):
+        assert AuditEvent.objects.count() == 1
