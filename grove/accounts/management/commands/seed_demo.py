@@ -27,3 +27,7 @@ class Command(BaseCommand):
         for login in result.logins:
             self.stdout.write(f"{login.email:<{width}}  {login.role:<26}  {login.organization}")
         self.stdout.write(f"\nPassword for every demo account: {DEMO_PASSWORD}")
+        self.stdout.write(
+            "Staff accounts (@grove.example) then enrol an authenticator app (TOTP): the page "
+            "shows the key to type into it."
+        )
