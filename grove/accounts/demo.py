@@ -106,69 +106,26 @@ def seed_demo(*, today: datetime.date | None = None) -> DemoResult:
     today = today or timezone.now().date()
     result = DemoResult()
     with unscoped("seed_demo: the demo spans several organizations and staff accounts"):
-        demo = _organization(
+        demo = _client(
             result,
             slug="demo",
             name="Demo Retail",
             contract_start=today - datetime.timedelta(days=120),
             contract_end=today + datetime.timedelta(days=365),
             job_type_names=DEMO_JOB_TYPES,
+            manager=("manager@demo.example", "Margaux", "Dubois", "FR", "Store manager"),
+            members=DEMO_MEMBERS,
         )
-        _member(
-            result,
-            demo,
-            email="manager@demo.example",
-            first_name="Margaux",
-            last_name="Dubois",
-            country="FR",
-            job_type_name="Store manager",
-            org_role=OrgRole.MANAGER,
-            show=True,
-        )
-        for index, (first_name, last_name, country, job) in enumerate(DEMO_MEMBERS):
-            _member(
-                result,
-                demo,
-                email=_email(first_name, last_name, "demo.example"),
-                first_name=first_name,
-                last_name=last_name,
-                country=country,
-                job_type_name=job,
-                org_role=OrgRole.MEMBER,
-                show=index == 0,
-            )
-
-        acme = _organization(
+        _client(
             result,
             slug="acme",
             name="Acme Foods",
             contract_start=today - datetime.timedelta(days=400),
             contract_end=today + datetime.timedelta(days=330),
             job_type_names=ACME_JOB_TYPES,
+            manager=("manager@acme.example", "Elena", "Novak", "CZ", "Quality inspector"),
+            members=ACME_MEMBERS,
         )
-        _member(
-            result,
-            acme,
-            email="manager@acme.example",
-            first_name="Elena",
-            last_name="Novak",
-            country="CZ",
-            job_type_name="Quality inspector",
-            org_role=OrgRole.MANAGER,
-            show=True,
-        )
-        for index, (first_name, last_name, country, job) in enumerate(ACME_MEMBERS):
-            _member(
-                result,
-                acme,
-                email=_email(first_name, last_name, "acme.example"),
-                first_name=first_name,
-                last_name=last_name,
-                country=country,
-                job_type_name=job,
-                org_role=OrgRole.MEMBER,
-                show=index == 0,
-            )
 
         csm = _staff(result, "csm@grove.example", "Claire", "Martin", StaffRole.CSM)
         tech = _staff(result, "tech@grove.example", "Tariq", "Haddad", StaffRole.TECHNICAL)
@@ -192,6 +149,43 @@ def seed_demo(*, today: datetime.date | None = None) -> DemoResult:
         )
         _history(result, demo, csm=csm, tech=tech, approver=officer, now=now)
     return result
+
+
+def _client(
+    result: DemoResult,
+    *,
+    slug: str,
+    manager: tuple[str, str, str, str, str],
+    members: list[tuple[str, str, str, str]],
+    **organization_fields,
+) -> Organization:
+    """One client organization with its manager and members (the first member is shown)."""
+    organization = _organization(result, slug=slug, **organization_fields)
+    email, first_name, last_name, country, job = manager
+    _member(
+        result,
+        organization,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        country=country,
+        job_type_name=job,
+        org_role=OrgRole.MANAGER,
+        show=True,
+    )
+    for index, (first_name, last_name, country, job) in enumerate(members):
+        _member(
+            result,
+            organization,
+            email=_email(first_name, last_name, f"{slug}.example"),
+            first_name=first_name,
+            last_name=last_name,
+            country=country,
+            job_type_name=job,
+            org_role=OrgRole.MEMBER,
+            show=index == 0,
+        )
+    return organization
 
 
 def _organization(
