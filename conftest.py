@@ -6,7 +6,11 @@ import pytest
 from django.conf import settings
 from django.db import connection, connections
 
-pytest_plugins = ["grove.core.testing.fixtures", "grove.audit.testing"]
+pytest_plugins = [
+    "grove.core.testing.fixtures",
+    "grove.core.testing.postgres",
+    "grove.audit.testing",
+]
 
 TEST_APP_ROLE = "grove_app_test"
 

@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import connection, models
 
 from grove.audit.append_only import SQLITE_TRIGGERS_SQL
-from grove.audit.hashing import canonical_content, link_hash
+from grove.audit.chain import canonical_of
+from grove.audit.hashing import link_hash
 from grove.audit.models import AuditChainHead, AuditEvent
 from grove.tenancy.context import unscoped
 
@@ -70,25 +71,7 @@ def remove(chain_key, sequence: int) -> None:
 
 def rehash(event: AuditEvent, prev_hash: str) -> str:
     """What an attacker computes to make an edited event look intact (the hashing is public)."""
-    return link_hash(
-        prev_hash,
-        canonical_content(
-            public_id=event.public_id,
-            occurred_at=event.occurred_at,
-            organization=event.organization_id,
-            actor_id=event.actor_id,
-            actor_role=event.actor_role,
-            grant_id=event.grant_id,
-            action=event.action,
-            object_type=event.object_type,
-            object_ids=event.object_ids,
-            subject_user_id=event.subject_user_id,
-            subject_ref=event.subject_ref,
-            request_id=event.request_id,
-            ip_prefix=event.ip_prefix,
-            details=event.details,
-        ),
-    )
+    return link_hash(prev_hash, canonical_of(event))
 
 
 def rewrite_chain(chain_key, *, from_sequence: int = 1) -> None:

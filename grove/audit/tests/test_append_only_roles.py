@@ -7,19 +7,14 @@ running setup_db_roles again later does not give them back either.
 
 import datetime
 import json
-import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from grove.audit.chain import APPEND_SQL
 from grove.audit.hashing import GENESIS_HASH, OPERATOR_CHAIN
+from grove.core.testing.postgres import run_manage
 
 pytestmark = [pytest.mark.postgres]
 OPERATOR = OPERATOR_CHAIN
@@ -47,53 +42,6 @@ def _append_params(*, organization, chain, n: int = 0, details: dict | None = No
         "ip_prefix": "",
         "details": document,
     }
-
-
-@pytest.fixture
-def throwaway_database():
-    params = connection.settings_dict
-    server = {
-        "host": params["HOST"] or "127.0.0.1",
-        "port": int(params["PORT"] or 5432),
-        "user": params["USER"],
-    }
-    suffix = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    names = {
-        "database": f"grove_h5_roles_{suffix}",
-        "owner": f"grove_h5_owner_{suffix}",
-        "app": f"grove_h5_app_{suffix}",
-    }
-    admin = psycopg.connect(dbname="postgres", autocommit=True, **server)
-    admin.execute(f'CREATE DATABASE "{names["database"]}"')
-    try:
-        yield server, names
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{names["database"]}" WITH (FORCE)')
-        for role in (names["app"], names["owner"]):
-            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
-        admin.close()
-
-
-def _manage(*args, user: str, server: dict, database: str) -> None:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"GROVE_DB_APP_ROLE", "DATABASE_TEST_NAME"}
-    }
-    env |= {
-        "DATABASE_URL": f"postgres://{user}@{server['host']}:{server['port']}/{database}",
-        "DEBUG": "0",
-        "SECRET_KEY": "test-only",
-    }
-    result = subprocess.run(  # noqa: S603 -- our own manage.py, fixed arguments
-        [sys.executable, "manage.py", *args],
-        cwd=Path(settings.BASE_DIR),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
 
 
 def _privileges(conn, role: str) -> dict:
@@ -125,12 +73,12 @@ def test_the_application_role_cannot_update_or_delete_the_access_log(throwaway_d
     server, names = throwaway_database
     database, owner, app = names["database"], names["owner"], names["app"]
     setup = ("setup_db_roles", "--app-role", app, "--owner-role", owner, "--execute")
-    _manage(*setup, user=server["user"], server=server, database=database)
-    _manage("migrate", "--noinput", user=owner, server=server, database=database)
+    run_manage(*setup, user=server["user"], server=server, database=database)
+    run_manage("migrate", "--noinput", user=owner, server=server, database=database)
     host = {"host": server["host"], "port": server["port"]}
     with psycopg.connect(dbname=database, user=owner, **host) as conn:
         assert _privileges(conn, app) == EXPECTED
-    _manage(*setup, user=server["user"], server=server, database=database)  # again, later
+    run_manage(*setup, user=server["user"], server=server, database=database)  # again, later
     with psycopg.connect(dbname=database, user=app, **host) as conn:
         assert _privileges(conn, app) == EXPECTED
         for statement in (

@@ -4,9 +4,6 @@ The PostgreSQL test follows docs/operations.md end to end in a throwaway databas
 roles as a superuser, migrate as the owner, then check what the application role can do.
 """
 
-import os
-import subprocess
-import sys
 import uuid
 from io import StringIO
 from pathlib import Path
@@ -15,7 +12,8 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
+
+from grove.core.testing.postgres import run_manage
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -58,55 +56,6 @@ def test_execute_needs_postgresql():
         call_command("setup_db_roles", "--app-role", "grove_app", "--execute")
 
 
-@pytest.fixture
-def throwaway_database():
-    """A database and two roles of our own, dropped at the end whatever happens."""
-    params = connection.settings_dict
-    server = {
-        "host": params["HOST"] or "127.0.0.1",
-        "port": int(params["PORT"] or 5432),
-        "user": params["USER"],
-    }
-    suffix = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    names = {
-        "database": f"grove_h3_roles_{suffix}",
-        "owner": f"grove_h3_owner_{suffix}",
-        "app": f"grove_h3_app_{suffix}",
-    }
-    admin = psycopg.connect(dbname="postgres", autocommit=True, **server)
-    admin.execute(f'CREATE DATABASE "{names["database"]}"')
-    try:
-        yield server, names
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{names["database"]}" WITH (FORCE)')
-        for role in (names["app"], names["owner"]):
-            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
-        admin.close()
-
-
-def _manage(*args, user: str, server: dict, database: str) -> str:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"GROVE_DB_APP_ROLE", "DATABASE_TEST_NAME"}
-    }
-    env |= {
-        "DATABASE_URL": f"postgres://{user}@{server['host']}:{server['port']}/{database}",
-        "DEBUG": "0",
-        "SECRET_KEY": "test-only",
-    }
-    result = subprocess.run(  # noqa: S603 -- our own manage.py, fixed arguments
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 def _rows(conn, sql, params=()):
     return conn.execute(sql, params).fetchall()
 
@@ -116,7 +65,7 @@ def test_the_roles_it_creates_serve_and_migrate_under_row_level_security(throwaw
     server, names = throwaway_database
     database, owner, app = names["database"], names["owner"], names["app"]
     for _ in range(2):  # running it again changes nothing
-        out = _manage(
+        out = run_manage(
             "setup_db_roles",
             "--app-role",
             app,
@@ -128,7 +77,7 @@ def test_the_roles_it_creates_serve_and_migrate_under_row_level_security(throwaw
             database=database,
         )
         assert "Roles ready" in out
-    _manage("migrate", "--noinput", user=owner, server=server, database=database)
+    run_manage("migrate", "--noinput", user=owner, server=server, database=database)
 
     with psycopg.connect(dbname=database, user=app, **_host(server)) as conn:
         assert _rows(
