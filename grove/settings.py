@@ -33,12 +33,17 @@ INSTALLED_APPS = [
     "django_otp",  # staff second factor (TOTP, recovery codes)
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_htmx",
     "grove.core",
     "grove.tenancy",
     "grove.accounts",
     "grove.audit",
     "grove.staff",
     "grove.privacy",
+    "grove.practices",
+    "grove.notifications",
+    "grove.insights",
+    "grove.api",
 ]
 
 MIDDLEWARE = [
@@ -54,7 +59,9 @@ MIDDLEWARE = [
     "grove.accounts.second_factor_middleware.StaffSecondFactorMiddleware",
     "grove.tenancy.middleware.TenantMiddleware",
     "grove.staff.middleware.DeniedAccessMiddleware",  # keeps denials past a rollback
+    "grove.accounts.middleware.ProfileLanguageMiddleware",  # the profile's language wins
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -5,4 +5,7 @@ urlpatterns = [
     path("accounts/", include("grove.accounts.urls")),
     path("access-log/", include("grove.audit.urls")),
     path("staff/", include("grove.staff.urls")),
+    path("practices/", include("grove.practices.urls")),
+    path("notifications/", include("grove.notifications.urls")),
+    path("insights/", include("grove.insights.urls")),
 ]

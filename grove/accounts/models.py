@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
@@ -64,6 +65,10 @@ class User(TenantOwnedModel, AbstractBaseUser):
     org_role = models.CharField(max_length=10, choices=OrgRole.choices, blank=True)
     staff_role = models.CharField(max_length=20, choices=StaffRole.choices, blank=True)
     is_active = models.BooleanField(default=True)
+    # The interface language the person chose; empty: the browser's.
+    language = models.CharField(
+        max_length=5, choices=settings.LANGUAGES, blank=True, default="", db_default=""
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = UserManager()
@@ -83,6 +88,7 @@ class User(TenantOwnedModel, AbstractBaseUser):
         "org_role": SYSTEM,
         "staff_role": SYSTEM,
         "is_active": SYSTEM,
+        "language": (Category.ACCOUNT_SETTING, Retention.UNTIL_ERASED),
         "created_at": SYSTEM,
         "password": (Category.CREDENTIAL, Retention.UNTIL_ERASED),
         "last_login": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),

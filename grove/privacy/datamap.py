@@ -27,6 +27,9 @@ class Category(models.TextChoices):
     PERSON_REFERENCE = "person.reference", "Link to a person"
     CONTENT = "content", "Client business content"
     CREDENTIAL = "security.credential", "Credential (hash)"
+    # The account's own settings (interface language, digest frequency): needed to run the
+    # service, personal only through the account they belong to, like a person reference.
+    ACCOUNT_SETTING = "account.setting", "Account setting"
     SYSTEM = "system", "System data"
 
 

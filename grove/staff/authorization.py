@@ -8,7 +8,8 @@ for "does not exist" and "not yours") after recording ACCESS_DENIED with ids onl
 The matrix:
 
 - client member: content of their own organization (read, write);
-- client manager: that, plus their organization's users, settings, dashboards and access log;
+- client manager: that, plus curation (validate, boost, highlight, archive), their
+  organization's users, settings, dashboards and access log;
 - CSM: only the organizations they hold an open assignment for: content read, users, dashboards,
   the access log, and data-subject requests;
 - security officer: the access log and requests of every organization, no content;
@@ -48,6 +49,7 @@ from .models import AccessGrant, CsmAssignment
 class Capability(models.TextChoices):
     CONTENT_READ = "content.read", "Read content"
     CONTENT_WRITE = "content.write", "Write content"
+    CONTENT_CURATE = "content.curate", "Curate content (validate, boost, highlight, archive)"
     USERS_READ = "users.read", "See users"
     USERS_MANAGE = "users.manage", "Manage users"
     SETTINGS_MANAGE = "settings.manage", "Manage settings"
@@ -67,6 +69,7 @@ class Basis(models.TextChoices):
 C = Capability
 MEMBER_CAPABILITIES = frozenset({C.CONTENT_READ, C.CONTENT_WRITE})
 MANAGER_CAPABILITIES = MEMBER_CAPABILITIES | {
+    C.CONTENT_CURATE,
     C.USERS_READ,
     C.USERS_MANAGE,
     C.SETTINGS_MANAGE,
@@ -86,7 +89,9 @@ CSM_CAPABILITIES = frozenset(
 SECURITY_OFFICER_CAPABILITIES = frozenset({C.ACCESS_LOG_READ, C.REQUESTS_HANDLE})
 GRANT_CAPABILITIES = frozenset({C.CONTENT_READ, C.USERS_READ, C.DASHBOARD_READ, C.ACCESS_LOG_READ})
 # Refused for everyone once the organization's contract is no longer active.
-WRITE_CAPABILITIES = frozenset({C.CONTENT_WRITE, C.USERS_MANAGE, C.SETTINGS_MANAGE})
+WRITE_CAPABILITIES = frozenset(
+    {C.CONTENT_WRITE, C.CONTENT_CURATE, C.USERS_MANAGE, C.SETTINGS_MANAGE}
+)
 
 # Who decides break-glass grants, and who manages CSM assignments.
 GRANT_DECIDERS = frozenset({StaffRole.SECURITY_OFFICER, StaffRole.SECURITY_MANAGER})

@@ -41,6 +41,8 @@ class Organization(models.Model):
     contract_end = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     data_region = models.CharField(max_length=120)
+    # Members' practices wait in a moderation queue until a manager validates them.
+    practices_require_validation = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = TenantManager(scope_field="id")
@@ -53,6 +55,7 @@ class Organization(models.Model):
         "contract_end": SYSTEM,
         "status": SYSTEM,
         "data_region": SYSTEM,
+        "practices_require_validation": SYSTEM,
         "created_at": SYSTEM,
     }
 

@@ -27,7 +27,13 @@ POLICY_PERSONAL_CATEGORIES = {
     "log.functional",
     "session.cookie",
 }
-POLICY_OTHER_CATEGORIES = {"person.reference", "content", "security.credential", "system"}
+POLICY_OTHER_CATEGORIES = {
+    "person.reference",
+    "content",
+    "security.credential",
+    "account.setting",
+    "system",
+}
 POLICY_RETENTIONS = {"contract", "contract+90d", "until-erased", "system"}
 
 

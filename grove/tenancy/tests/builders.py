@@ -18,6 +18,20 @@ from django.utils import timezone
 
 from grove.accounts.models import OrgRole, StaffRole, User
 from grove.audit.models import AuditAction, AuditEvent
+from grove.practices.models import (
+    Attachment,
+    AttachmentKind,
+    Comment,
+    MonthlyActivity,
+    Practice,
+    PracticeJobTypeTarget,
+    PracticeRead,
+    PracticeTag,
+    Reaction,
+    ReactionKind,
+    Tag,
+    Topic,
+)
 from grove.staff.models import AccessGrant, CsmAssignment
 from grove.tenancy.context import unscoped
 from grove.tenancy.models import JobType, Organization
@@ -102,6 +116,35 @@ def new_access_grant(organization: Organization) -> AccessGrant:
     )
 
 
+def _saved(row: models.Model) -> models.Model:
+    with unscoped("test set-up"):
+        row.save()
+    return row
+
+
+def new_topic(organization: Organization) -> Topic:
+    return Topic(organization=organization, name=f"Built topic {_n()}")
+
+
+def new_tag(organization: Organization) -> Tag:
+    return Tag(organization=organization, name=f"built-tag-{_n()}")
+
+
+def new_practice(organization: Organization) -> Practice:
+    return Practice(
+        organization=organization,
+        author=_saved(new_user(organization)),
+        topic=_saved(new_topic(organization)),
+        title="Built practice",
+        body="Built body",
+        body_html="<p>Built body</p>",
+    )
+
+
+def _on_practice(organization: Organization, model: type[models.Model], **fields) -> models.Model:
+    return model(organization=organization, practice=_saved(new_practice(organization)), **fields)
+
+
 BUILDERS: dict[type[models.Model], RowBuilder] = {
     Organization: RowBuilder(
         new=new_organization, change=("name", lambda: "Renamed"), is_tenant=True
@@ -113,6 +156,52 @@ BUILDERS: dict[type[models.Model], RowBuilder] = {
     ),
     CsmAssignment: RowBuilder(new=new_csm_assignment, change=("ended_at", timezone.now)),
     AccessGrant: RowBuilder(new=new_access_grant, change=("ticket_ref", lambda: "INC-2")),
+    Topic: RowBuilder(new=new_topic, change=("name", lambda: "Renamed topic")),
+    Tag: RowBuilder(new=new_tag, change=("name", lambda: "renamed-tag")),
+    Practice: RowBuilder(new=new_practice, change=("title", lambda: "Renamed practice")),
+    PracticeTag: RowBuilder(
+        new=lambda org: _on_practice(org, PracticeTag, tag=_saved(new_tag(org))),
+        change=("created_at", timezone.now),
+    ),
+    PracticeJobTypeTarget: RowBuilder(
+        new=lambda org: _on_practice(
+            org, PracticeJobTypeTarget, job_type=_saved(new_job_type(org))
+        ),
+        change=("created_at", timezone.now),
+    ),
+    Attachment: RowBuilder(
+        new=lambda org: _on_practice(
+            org,
+            Attachment,
+            kind=AttachmentKind.IMAGE,
+            file=f"practices/built-{_n()}.jpg",
+            content_type="image/jpeg",
+            size=1,
+        ),
+        change=("download_count", lambda: 7),
+    ),
+    Reaction: RowBuilder(
+        new=lambda org: _on_practice(
+            org, Reaction, user=_saved(new_user(org)), kind=ReactionKind.USEFUL
+        ),
+        change=("kind", lambda: ReactionKind.ADOPTED),
+    ),
+    Comment: RowBuilder(
+        new=lambda org: _on_practice(
+            org, Comment, author=_saved(new_user(org)), body="Built comment"
+        ),
+        change=("body", lambda: "Changed comment"),
+    ),
+    PracticeRead: RowBuilder(
+        new=lambda org: _on_practice(org, PracticeRead, user=_saved(new_user(org))),
+        change=("last_read_at", timezone.now),
+    ),
+    MonthlyActivity: RowBuilder(
+        new=lambda org: MonthlyActivity(
+            organization=org, user=_saved(new_user(org)), month=timezone.now().date()
+        ),
+        change=("month", lambda: timezone.now().date().replace(day=1)),
+    ),
 }
 
 
