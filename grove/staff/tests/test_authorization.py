@@ -28,6 +28,7 @@ C = Capability
 ALL = frozenset(Capability)
 MEMBER = {C.CONTENT_READ, C.CONTENT_WRITE}
 MANAGER = MEMBER | {
+    C.CONTENT_CURATE,
     C.USERS_READ,
     C.USERS_MANAGE,
     C.SETTINGS_MANAGE,
@@ -140,7 +141,7 @@ def _end_contract(organization):
         organization.save(update_fields=["status"])
 
 
-WRITES = [C.CONTENT_WRITE, C.USERS_MANAGE, C.SETTINGS_MANAGE]
+WRITES = [C.CONTENT_WRITE, C.CONTENT_CURATE, C.USERS_MANAGE, C.SETTINGS_MANAGE]
 
 
 @pytest.mark.parametrize("capability", WRITES)
@@ -151,7 +152,7 @@ def test_an_ended_organization_refuses_writes_to_everyone(
     _end_contract(org_a)
 
     for user in (bob, csm):
-        if capability == C.CONTENT_WRITE and user is csm:
+        if capability in (C.CONTENT_WRITE, C.CONTENT_CURATE) and user is csm:
             continue  # not theirs anyway
         with pytest.raises(Http404):
             authorize(user=user, organization=org_a, capability=capability)
