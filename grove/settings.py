@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_htmx",
+    "ninja",  # the REST API's bundled OpenAPI docs page assets
     "grove.core",
     "grove.tenancy",
     "grove.accounts",

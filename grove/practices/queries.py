@@ -39,6 +39,12 @@ class SearchPage:
     next_cursor: str | None
 
 
+def visible_practices(member):
+    """The QuerySet of practices ``member`` may open (the rule ``practice_for_member`` applies),
+    for other reads built on it (attachments, API lists). Records nothing."""
+    raise NotImplementedError
+
+
 def practice_for_member(member, practice_id, *, request=None) -> Practice:
     """A practice the member may open: published ones of their organization, their own in any
     status, pending and archived ones for managers. Records a VIEW. 404 otherwise."""
