@@ -1,0 +1,71 @@
+"""PostgreSQL full-text search: the practice's search vector, the query, ranked snippets.
+
+The configurations ``grove_fr`` and ``grove_en`` (migration 0002) pass words through
+``unaccent`` then the French or English stemmer, so "securite" finds "sécurité" and "café"
+finds "cafe". A practice is indexed with its own language's configuration: title (weight A),
+tags (B), body (C). A query is read with both configurations (``websearch_to_tsquery``, which
+never raises whatever the operators and quotes) and the two are OR-ed: a French reader finds
+English practices and the other way round.
+
+On SQLite (development, part of the tests) ``queries.search_page`` falls back to a
+case-insensitive contains; everything here is a no-op there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection
+
+# The vector, computed in the database from the row itself and its tags.
+_VECTOR_SQL = """
+UPDATE practices_practice AS p SET search_vector =
+    setweight(to_tsvector(c.cfg, coalesce(p.title, '')), 'A')
+    || setweight(to_tsvector(c.cfg, coalesce((
+        SELECT string_agg(t.name, ' ' ORDER BY t.name)
+        FROM practices_practicetag pt JOIN practices_tag t ON t.id = pt.tag_id
+        WHERE pt.practice_id = p.id), '')), 'B')
+    || setweight(to_tsvector(c.cfg, coalesce(p.body, '')), 'C')
+FROM (SELECT CASE WHEN %s = 'fr' THEN 'grove_fr' ELSE 'grove_en' END::regconfig AS cfg) AS c
+WHERE p.id = %s
+"""
+
+_VECTORS_SQL = """
+UPDATE practices_practice AS p SET search_vector =
+    setweight(to_tsvector(
+        (CASE WHEN p.language = 'fr' THEN 'grove_fr' ELSE 'grove_en' END)::regconfig,
+        coalesce(p.title, '')), 'A')
+    || setweight(to_tsvector(
+        (CASE WHEN p.language = 'fr' THEN 'grove_fr' ELSE 'grove_en' END)::regconfig,
+        coalesce((SELECT string_agg(t.name, ' ' ORDER BY t.name)
+            FROM practices_practicetag pt JOIN practices_tag t ON t.id = pt.tag_id
+            WHERE pt.practice_id = p.id), '')), 'B')
+    || setweight(to_tsvector(
+        (CASE WHEN p.language = 'fr' THEN 'grove_fr' ELSE 'grove_en' END)::regconfig,
+        coalesce(p.body, '')), 'C')
+WHERE p.id = ANY(%s)
+"""
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def update_search_vector(practice) -> None:
+    """Recompute one practice's search vector (after its title, body, language or tags
+    changed), in the caller's transaction and tenant scope. No-op outside PostgreSQL."""
+    if not is_postgres():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_VECTOR_SQL, [practice.language, practice.pk])
+
+
+def update_search_vectors(practice_ids: Iterable) -> None:
+    """The same for many practices in one statement (seeding, benchmarks, repairs)."""
+    if not is_postgres():
+        return
+    ids = [getattr(p, "pk", p) for p in practice_ids]
+    if not ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_VECTORS_SQL, [ids])
