@@ -162,13 +162,30 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Uploaded files are never served from MEDIA_URL: grove/practices/media_views.py streams each
+# one through the storage API after checking who asks (no static serving of MEDIA_ROOT).
 MEDIA_URL = "media/"
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")
 STORAGES = {
-    "default": {
-        "BACKEND": env.str("STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")
-    },
+    "default": {"BACKEND": STORAGE_BACKEND},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+if STORAGE_BACKEND == "storages.backends.azure_storage.AzureStorage":
+    # Azure Blob (django-storages): a private container; either the account name and key, or a
+    # connection string. Files are streamed by Grove, so signed URLs are rarely made; when they
+    # are, they expire after AZURE_URL_EXPIRATION_SECS.
+    AZURE_ACCOUNT_NAME = env.str("AZURE_ACCOUNT_NAME", default="") or None
+    AZURE_ACCOUNT_KEY = env.str("AZURE_ACCOUNT_KEY", default="") or None
+    AZURE_CONNECTION_STRING = env.str("AZURE_CONNECTION_STRING", default="") or None
+    AZURE_CONTAINER = env.str("AZURE_CONTAINER", default="media")
+    AZURE_URL_EXPIRATION_SECS = env.int("AZURE_URL_EXPIRATION_SECS", default=300)
+    AZURE_SSL = True
+    AZURE_OVERWRITE_FILES = False
+# Attachments of best practices: size limits in bytes (photos, MP4 videos).
+GROVE_MAX_IMAGE_BYTES = env.int("GROVE_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
+GROVE_MAX_VIDEO_BYTES = env.int("GROVE_MAX_VIDEO_BYTES", default=50 * 1024 * 1024)
 
 # --- Tasks ----------------------------------------------------------------------------------
 TASKS = {
