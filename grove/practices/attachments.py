@@ -44,6 +44,7 @@ from PIL import Image, ImageCms, ImageOps, features
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
 from grove.staff.authorization import Capability, permits
+from grove.tenancy.context import tenant_context
 
 from . import queries
 from .models import Attachment, AttachmentKind, Practice
@@ -80,6 +81,7 @@ VIDEO_TOO_LARGE = _("This video is larger than %(limit)s MB.")
 TOO_MANY_PIXELS = _("This photo has more than %(limit)s million pixels.")
 DAMAGED_IMAGE = _("This photo is damaged or incomplete.")
 DAMAGED_VIDEO = _("This video is damaged or is not a standard MP4 file.")
+NOT_ALLOWED = _("Only its author or a manager may change this practice.")
 TOO_MANY_ATTACHMENTS = _("A practice has at most %(limit)s photos and videos.")
 
 
@@ -468,15 +470,32 @@ def atomic_removing_files_on_error() -> Iterator[None]:
 # --- Actions ---------------------------------------------------------------------------------
 
 
-def _check_may_edit(actor, practice: Practice) -> None:
-    """The practice's author, or a manager of its organization, who may write content."""
-    organization = practice.organization
-    if not permits(user=actor, organization=organization, capability=Capability.CONTENT_WRITE):
-        raise PermissionDenied
-    if practice.author_id != actor.pk and not permits(
+def _editable_practice(actor, practice: Practice) -> Practice:
+    """The practice re-read in the actor's organization and locked for the transaction (two
+    uploads at once cannot both take the last place), if the actor may change it: its author,
+    or a manager, with Capability.CONTENT_WRITE. PermissionDenied (403) otherwise; Http404 for
+    a practice not of the actor's organization."""
+    organization_id = getattr(actor, "organization_id", None)
+    organization = None
+    if organization_id is not None:
+        with tenant_context(organization_id):  # RLS shows an organization only in its scope
+            organization = actor.organization
+    if organization is None or not permits(
+        user=actor, organization=organization, capability=Capability.CONTENT_WRITE
+    ):
+        raise PermissionDenied(NOT_ALLOWED)
+    locked = (
+        Practice.objects.select_for_update(of=("self",))
+        .filter(pk=getattr(practice, "pk", practice), organization_id=organization.pk)
+        .first()
+    )
+    if locked is None:
+        raise Http404
+    if locked.author_id != actor.pk and not permits(
         user=actor, organization=organization, capability=Capability.CONTENT_CURATE
     ):
-        raise PermissionDenied
+        raise PermissionDenied(NOT_ALLOWED)
+    return locked
 
 
 @transaction.atomic
@@ -485,9 +504,7 @@ def attachment_add(
 ) -> Attachment:
     """Store a prepared photo or video on ``practice`` (its author, or a manager), at most
     ``MAX_ATTACHMENTS_PER_PRACTICE`` per practice. Records CREATE "attachment"."""
-    _check_may_edit(actor, practice)
-    # Lock the practice: two uploads at once cannot both take the last place.
-    Practice.objects.select_for_update().filter(pk=practice.pk).values_list("pk").first()
+    practice = _editable_practice(actor, practice)
     existing = Attachment.objects.filter(practice=practice)
     if existing.count() >= MAX_ATTACHMENTS_PER_PRACTICE:
         raise ValidationError(
@@ -541,8 +558,7 @@ def attachment_add(
 def attachment_remove(*, actor, attachment: Attachment, request=None) -> None:
     """Remove a photo or video from its practice (its author, or a manager); the stored files
     are deleted once the transaction commits. Records DELETE "attachment"."""
-    practice = attachment.practice
-    _check_may_edit(actor, practice)
+    practice = _editable_practice(actor, attachment.practice_id)
     attachment_id = attachment.pk
     files_deleted_on_commit([attachment])
     attachment.delete()
