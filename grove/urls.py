@@ -8,4 +8,5 @@ urlpatterns = [
     path("practices/", include("grove.practices.urls")),
     path("notifications/", include("grove.notifications.urls")),
     path("insights/", include("grove.insights.urls")),
+    path("api/", include("grove.api.urls")),
 ]

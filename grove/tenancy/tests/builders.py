@@ -17,6 +17,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from grove.accounts.models import OrgRole, StaffRole, User
+from grove.api.models import ApiToken
 from grove.audit.models import AuditAction, AuditEvent
 from grove.practices.models import (
     Attachment,
@@ -201,6 +202,16 @@ BUILDERS: dict[type[models.Model], RowBuilder] = {
             organization=org, user=_saved(new_user(org)), month=timezone.now().date()
         ),
         change=("month", lambda: timezone.now().date().replace(day=1)),
+    ),
+    ApiToken: RowBuilder(
+        new=lambda org: ApiToken(
+            organization=org,
+            user=_saved(new_user(org)),
+            name="Built token",
+            prefix=f"b{_n():011d}",
+            secret_hash="0" * 64,
+        ),
+        change=("revoked_at", timezone.now),
     ),
 }
 

@@ -1,0 +1,113 @@
+"""Objects as the API shows them: plain dicts built from what the queries fetched.
+
+Attribute reads only (related objects and lists come prefetched by the queries), so a page
+costs the same number of queries whatever its size."""
+
+from __future__ import annotations
+
+from django.urls import NoReverseMatch, reverse
+
+
+def named(obj) -> dict | None:
+    if obj is None:
+        return None
+    return {"id": obj.pk, "name": getattr(obj, "full_name", None) or obj.name}
+
+
+def person(user) -> dict | None:
+    """A member as others see them: id and name (null: a former member)."""
+    if user is None:
+        return None
+    return {"id": user.pk, "name": user.full_name}
+
+
+def _url(name: str, attachment) -> str | None:
+    try:
+        return reverse(name, kwargs={"attachment_id": attachment.pk})
+    except NoReverseMatch:
+        return None
+
+
+def attachment(item) -> dict:
+    return {
+        "id": item.pk,
+        "kind": item.kind,
+        "url": _url("practices:attachment_file", item) or "",
+        "thumbnail_url": _url("practices:attachment_thumbnail", item) if item.thumbnail else None,
+    }
+
+
+def attachment_detail(item) -> dict:
+    return {
+        **attachment(item),
+        "practice_id": item.practice_id,
+        "content_type": item.content_type,
+        "size": item.size,
+        "width": item.width,
+        "height": item.height,
+        "created_at": item.created_at,
+    }
+
+
+def _attachments(practice) -> list:
+    # The feed prefetches the first image only; a single practice comes with all of them.
+    for name in ("api_attachments", "prefetched_attachments", "first_images"):
+        if hasattr(practice, name):
+            return list(getattr(practice, name))
+    return list(practice.attachments.all())
+
+
+def practice(item) -> dict:
+    return {
+        "id": item.pk,
+        "title": item.title,
+        "body": item.body,
+        "body_html": item.body_html,
+        "language": item.language,
+        "status": item.status,
+        "topic": {"id": item.topic.pk, "name": item.topic.name},
+        "tags": [tag.name for tag in item.tags.all()],
+        "target_countries": [country.code for country in item.target_countries],
+        "target_job_types": [
+            {"id": job.pk, "name": job.name} for job in item.target_job_types.all()
+        ],
+        "author": person(item.author),
+        "published_at": item.published_at,
+        "boosted_until": item.boosted_until,
+        "highlighted": item.highlighted_at is not None,
+        "counts": {
+            "adoptions": item.adoption_count,
+            "useful": item.useful_count,
+            "comments": item.comment_count,
+            "views": item.view_count,
+        },
+        "my_reactions": sorted(getattr(item, "my_reactions", ()) or ()),
+        "attachments": [attachment(a) for a in _attachments(item)],
+    }
+
+
+def search_result(item) -> dict:
+    return {**practice(item), "snippet": getattr(item, "snippet", "")}
+
+
+def comment(item) -> dict:
+    replies = getattr(item, "prefetched_replies", None)
+    if replies is None:
+        replies = item.replies.all() if item.parent_id is None else ()
+    return {
+        "id": item.pk,
+        "body": item.body,
+        "author": person(item.author),
+        "parent_id": item.parent_id,
+        "created_at": item.created_at,
+        "replies": [comment(reply) for reply in replies],
+    }
+
+
+def member(user) -> dict:
+    return {
+        "id": user.pk,
+        "name": user.full_name,
+        "country": user.country.code if user.country else "",
+        "job_type": named(user.job_type),
+    }
