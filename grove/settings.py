@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "grove.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -206,6 +207,8 @@ else:
     )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Grove <no-reply@grove.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The site's absolute address, for links in mails (digests, unsubscribe), without a final /.
+GROVE_BASE_URL = env.str("GROVE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Data region: shown to clients, written on each organization -----------------------------
 GROVE_DATA_REGION = env.str(

@@ -19,6 +19,12 @@ from django.utils import timezone
 from grove.accounts.models import OrgRole, StaffRole, User
 from grove.api.models import ApiToken
 from grove.audit.models import AuditAction, AuditEvent
+from grove.notifications.models import (
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    TopicFollow,
+)
 from grove.practices.models import (
     Attachment,
     AttachmentKind,
@@ -202,6 +208,22 @@ BUILDERS: dict[type[models.Model], RowBuilder] = {
             organization=org, user=_saved(new_user(org)), month=timezone.now().date()
         ),
         change=("month", lambda: timezone.now().date().replace(day=1)),
+    ),
+    Notification: RowBuilder(
+        new=lambda org: _on_practice(
+            org, Notification, recipient=_saved(new_user(org)), kind=NotificationKind.ADOPTED
+        ),
+        change=("read_at", timezone.now),
+    ),
+    NotificationPreference: RowBuilder(
+        new=lambda org: NotificationPreference(organization=org, user=_saved(new_user(org))),
+        change=("digest_frequency", lambda: "daily"),
+    ),
+    TopicFollow: RowBuilder(
+        new=lambda org: TopicFollow(
+            organization=org, user=_saved(new_user(org)), topic=_saved(new_topic(org))
+        ),
+        change=("created_at", timezone.now),
     ),
     ApiToken: RowBuilder(
         new=lambda org: ApiToken(
