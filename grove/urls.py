@@ -6,6 +6,7 @@ urlpatterns = [
     path("access-log/", include("grove.audit.urls")),
     path("staff/", include("grove.staff.urls")),
     path("practices/", include("grove.practices.urls")),
+    path("files/", include("grove.practices.media_urls")),
     path("notifications/", include("grove.notifications.urls")),
     path("insights/", include("grove.insights.urls")),
     path("api/", include("grove.api.urls")),
