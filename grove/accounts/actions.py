@@ -11,6 +11,7 @@ import uuid
 from contextlib import AbstractContextManager
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -167,6 +168,29 @@ def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
             details={"fields": changed},
         )
     return user
+
+
+@transaction.atomic
+def user_language_set(*, actor: User, language: str) -> User:
+    """Set the person's own interface language ("" follows the browser) and record
+    USER_CHANGED with the field name only. Nothing is written when it does not change."""
+    if language not in ("", *dict(settings.LANGUAGES)):
+        raise ValidationError({"language": "Unknown language."})
+    if actor.language == language:
+        return actor
+    with _own_account_scope(actor, reason="profile: a staff account's own language"):
+        actor.language = language
+        actor.save(update_fields=["language"])
+        record_event(
+            action=AuditAction.USER_CHANGED,
+            actor=actor,
+            organization=actor.organization_id,
+            object_type="user",
+            object_ids=[actor.pk],
+            subject_user=actor,
+            details={"fields": ["language"]},
+        )
+    return actor
 
 
 # --- Sessions -------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import second_factor_views, views
+from . import profile_views, second_factor_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -16,4 +16,5 @@ urlpatterns = [
     path("password-reset/done/", views.password_reset_done_view, name="password_reset_done"),
     path("second-factor/", second_factor_views.second_factor_verify_view, name="otp_verify"),
     path("second-factor/enrol/", second_factor_views.second_factor_enrol_view, name="otp_enrol"),
+    path("profile/", profile_views.profile_view, name="profile"),
 ]
