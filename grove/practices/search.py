@@ -69,3 +69,62 @@ def update_search_vectors(practice_ids: Iterable) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(_VECTORS_SQL, [ids])
+
+
+def search_query(text: str):
+    """The words read with both configurations, OR-ed (websearch syntax: never an error)."""
+    from django.contrib.postgres.search import SearchQuery
+
+    return SearchQuery(text, search_type="websearch", config="grove_fr") | SearchQuery(
+        text, search_type="websearch", config="grove_en"
+    )
+
+
+def ranked_page(base, text: str, *, offset: int, limit: int) -> list:
+    """One page of ``base`` (a queryset of practices) matching ``text``, best first, each with
+    ``rank`` and ``snippet`` (safe HTML). Two queries: the ranked ids (over the GIN index),
+    then the rows of the page with their headlines (ts_headline only for what is shown)."""
+    from django.contrib.postgres.search import SearchHeadline, SearchRank
+    from django.db.models import Case, F, Value, When
+    from django.db.models.functions import Concat
+
+    from .models import Practice
+    from .queries import _START, _STOP, highlighted_snippet
+
+    query = search_query(text)
+    ranked = list(
+        base.filter(search_vector=query)
+        .annotate(rank=SearchRank(F("search_vector"), query, cover_density=True))
+        .order_by("-rank", "-published_at", "-id")
+        .values_list("id", "rank")[offset : offset + limit]
+    )
+    if not ranked:
+        return []
+    config = Case(When(language="fr", then=Value("grove_fr")), default=Value("grove_en"))
+    rows = {
+        practice.pk: practice
+        for practice in Practice.objects.filter(pk__in=[pk for pk, _rank in ranked])
+        .select_related("author", "topic")
+        .annotate(
+            headline=SearchHeadline(
+                Concat(F("title"), Value(" — "), F("body")),
+                query,
+                config=config,
+                start_sel=_START,
+                stop_sel=_STOP,
+                max_words=35,
+                min_words=15,
+                max_fragments=2,
+                fragment_delimiter=" … ",
+            )
+        )
+    }
+    page = []
+    for pk, rank in ranked:
+        practice = rows.get(pk)
+        if practice is None:
+            continue
+        practice.rank = rank
+        practice.snippet = highlighted_snippet(practice.headline)
+        page.append(practice)
+    return page

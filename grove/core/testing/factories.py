@@ -12,6 +12,8 @@ from grove.tenancy.context import unscoped
 from grove.tenancy.models import JobType, Organization
 
 TEST_PASSWORD = "correct-horse-battery-staple"  # noqa: S105 -- tests only
+# A stored hash no password matches: no hashing cost for people who never log in.
+UNUSABLE_PASSWORD = "!"  # noqa: S105
 
 
 class UnscopedFactory(factory.django.DjangoModelFactory):
@@ -92,7 +94,12 @@ class PracticeFactory(UnscopedFactory):
         skip_postgeneration_save = True
 
     organization = factory.SubFactory(OrganizationFactory)
-    author = factory.SubFactory(UserFactory, organization=factory.SelfAttribute("..organization"))
+    # No password hash per practice: hashing would slow every test down.
+    author = factory.SubFactory(
+        UserFactory,
+        organization=factory.SelfAttribute("..organization"),
+        password=UNUSABLE_PASSWORD,
+    )
     topic = factory.SubFactory(TopicFactory, organization=factory.SelfAttribute("..organization"))
     title = factory.Sequence(lambda n: f"Practice number {n}")
     body = factory.Sequence(lambda n: f"How we do thing {n} in our stores.")
@@ -150,7 +157,9 @@ class CommentFactory(UnscopedFactory):
     practice = factory.SubFactory(PracticeFactory)
     organization = factory.SelfAttribute("practice.organization")
     author = factory.SubFactory(
-        UserFactory, organization=factory.SelfAttribute("..practice.organization")
+        UserFactory,
+        organization=factory.SelfAttribute("..practice.organization"),
+        password=UNUSABLE_PASSWORD,
     )
     parent = None
     body = factory.Sequence(lambda n: f"Comment {n}")
@@ -165,6 +174,8 @@ class ReactionFactory(UnscopedFactory):
     practice = factory.SubFactory(PracticeFactory)
     organization = factory.SelfAttribute("practice.organization")
     user = factory.SubFactory(
-        UserFactory, organization=factory.SelfAttribute("..practice.organization")
+        UserFactory,
+        organization=factory.SelfAttribute("..practice.organization"),
+        password=UNUSABLE_PASSWORD,
     )
     kind = "useful"

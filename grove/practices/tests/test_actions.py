@@ -222,7 +222,7 @@ def test_update_rewrites_fields_tags_and_targets(org_a, alice, topic, published)
 
 
 def test_only_the_author_or_a_manager_updates(org_a, alice, bob, topic, published):
-    colleague = UserFactory(organization=org_a)
+    colleague = UserFactory(organization=org_a, password="!")
     with tenant_context(org_a), pytest.raises(PermissionDenied):
         actions.practice_update(
             actor=colleague,
@@ -306,7 +306,7 @@ def test_delete_removes_the_practice_and_its_files_after_commit(
 
 
 def test_a_colleague_cannot_delete_but_a_manager_can(org_a, bob, published):
-    colleague = UserFactory(organization=org_a)
+    colleague = UserFactory(organization=org_a, password="!")
     with tenant_context(org_a), pytest.raises(PermissionDenied):
         actions.practice_delete(actor=colleague, practice=published)
     with tenant_context(org_a):
@@ -382,7 +382,7 @@ def test_highlight_archive_unarchive(org_a, alice, bob, published):
 
 
 def test_a_manager_of_b_cannot_curate_a(org_b, published):
-    manager_b = UserFactory(organization=org_b, org_role=OrgRole.MANAGER)
+    manager_b = UserFactory(organization=org_b, org_role=OrgRole.MANAGER, password="!")
     with tenant_context(org_b), pytest.raises(Http404):
         actions.practice_archive(actor=manager_b, practice=published)
     assert fresh(published).status == "published"
@@ -470,7 +470,7 @@ def test_no_comment_on_an_unpublished_practice(org_a, alice, bob, topic):
 
 
 def test_comment_delete_takes_its_replies_and_the_counter(org_a, alice, bob, published):
-    colleague = UserFactory(organization=org_a)
+    colleague = UserFactory(organization=org_a, password="!")
     with tenant_context(org_a):
         comment = actions.comment_add(actor=alice, practice=published, body="first")
         actions.comment_add(actor=bob, practice=published, body="reply", parent=comment)
@@ -529,7 +529,7 @@ def test_managers_manage_topics(org_a, alice, bob, topic, published):
 
 
 def test_a_manager_of_b_cannot_rename_a_topic_of_a(org_b, topic):
-    manager_b = UserFactory(organization=org_b, org_role=OrgRole.MANAGER)
+    manager_b = UserFactory(organization=org_b, org_role=OrgRole.MANAGER, password="!")
     with tenant_context(org_b), pytest.raises(Http404):
         actions.topic_rename(actor=manager_b, topic=topic, name="Hijacked")
 
