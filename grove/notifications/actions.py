@@ -236,6 +236,15 @@ def digest_sent(*, user, practice_ids: list, sent_at) -> None:
         )
 
 
+def digest_preference_locked(*, user) -> NotificationPreference:
+    """``user``'s preference row, locked until the transaction ends (created with the default,
+    weekly, when they never chose): the digest task holds it from its check to its stamp."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("digest_preference_locked() needs a transaction")
+    with tenant_context(user.organization_id):
+        return _preference_for_update(user)
+
+
 def _preference_for_update(user) -> NotificationPreference:
     preference, _created = NotificationPreference.objects.select_for_update().get_or_create(
         user_id=user.pk, defaults={"organization_id": user.organization_id}

@@ -22,6 +22,7 @@ import uuid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
@@ -29,11 +30,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from grove.accounts.models import User
-from grove.practices.models import Practice, PracticeStatus
+from grove.practices.models import Practice
 from grove.tenancy.context import tenant_context, unscoped
 from grove.tenancy.models import Organization
 
-from .models import DigestFrequency, NotificationPreference, TopicFollow
+from .models import DigestFrequency, TopicFollow
 from .templatetags.notification_tags import practice_url
 from .tokens import unsubscribe_token
 
@@ -123,24 +124,22 @@ def digest_practices(member, *, since, now) -> list[Practice]:
 
 def _targeting(member):
     """Published practices that target ``member``, by the feed's rule (grove.practices)."""
-    # TEMPORARY until grove.practices.queries lands its targeting rule: then call it.
-    from grove.practices.models import PracticeJobTypeTarget
+    from grove.practices.queries import published_for_member
 
-    countries = Q(target_countries="")
-    if member.country:
-        countries |= Q(target_countries__contains=str(member.country))
-    untargeted_jobs = ~Q(pk__in=PracticeJobTypeTarget.objects.values("practice_id"))
-    jobs = untargeted_jobs
-    if member.job_type_id:
-        jobs |= Q(job_type_targets__job_type_id=member.job_type_id)
-    return Practice.objects.filter(status=PracticeStatus.PUBLISHED).filter(countries, jobs)
+    return published_for_member(member)
 
 
 def deliver_digest(*, user_id, organization_id, now=None) -> int:
     """The ``send_digest`` task's work: send ``user_id``'s digest if they are still an active
-    member of an active organization and due. Returns the number of practices mailed."""
+    member of an active organization and due. Returns the number of practices mailed.
+
+    The member's preference row stays locked from the check to the stamp, so two workers given
+    the same member (two passes in one hour) send one mail.
+    """
+    from .actions import digest_preference_locked, digest_sent
+
     now = now or timezone.now()
-    with tenant_context(organization_id):
+    with transaction.atomic(), tenant_context(organization_id):
         organization = Organization.objects.filter(pk=organization_id).first()
         if organization is None or not organization.is_active:
             return 0
@@ -152,19 +151,14 @@ def deliver_digest(*, user_id, organization_id, now=None) -> int:
         )
         if member is None:
             return 0
-        preference = NotificationPreference.objects.filter(user_id=member.pk).first()
-        frequency = preference.digest_frequency if preference else DigestFrequency.WEEKLY
-        last = preference.last_digest_at if preference else None
-        if not is_due(frequency, last, now):
+        preference = digest_preference_locked(user=member)
+        if not is_due(preference.digest_frequency, preference.last_digest_at, now):
             return 0
-        since = last or now - FIRST_DIGEST_LOOKBACK
+        since = preference.last_digest_at or now - FIRST_DIGEST_LOOKBACK
         practices = digest_practices(member, since=since, now=now)
-    from .actions import digest_sent
-
-    if practices:
-        message = digest_message(member=member, practices=practices, since=since)
-        message.send()
-    digest_sent(user=member, practice_ids=[p.pk for p in practices], sent_at=now)
+        if practices:
+            digest_message(member=member, practices=practices, since=since).send()
+        digest_sent(user=member, practice_ids=[p.pk for p in practices], sent_at=now)
     return len(practices)
 
 

@@ -311,6 +311,13 @@ def _published_for(member, organization_id, filters: FeedFilters):
     return queryset
 
 
+def published_for_member(member):
+    """The published practices of the member's organization that target them: the feed's rule
+    without filters, boosts or order, for reads built on it (the mail digest). Records nothing;
+    evaluate it in the member's tenant scope."""
+    return _published_for(member, _organization_id(member), FeedFilters())
+
+
 ORDERS = {
     "newest": ("-published_at", "-id"),
     "adopted": ("-adoption_count", "-published_at", "-id"),

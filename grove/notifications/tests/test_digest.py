@@ -336,3 +336,22 @@ def test_another_organization_is_walked_in_its_own_scope(queued, alice, charlie)
     other = OrganizationFactory()
     UserFactory(organization=other)
     assert enqueue_due_digests() == 3
+
+
+def test_a_second_task_for_the_same_member_sends_nothing(alice, world):
+    assert deliver_digest(user_id=alice.pk, organization_id=alice.organization_id) == 4
+    assert deliver_digest(user_id=alice.pk, organization_id=alice.organization_id) == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_mail_that_fails_leaves_the_period_open(alice, world, audit_events, monkeypatch):
+    from django.core.mail import EmailMultiAlternatives
+
+    def refuse(self, fail_silently=False):
+        raise ConnectionError("provider down")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
+    with pytest.raises(ConnectionError):
+        deliver_digest(user_id=alice.pk, organization_id=alice.organization_id)
+    assert preference_of(alice) is None
+    assert audit_events(AuditAction.LIST) == []
