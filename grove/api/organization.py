@@ -37,20 +37,22 @@ def topic_list(request: HttpRequest):
 
 @router.post("/topics", response={201: TopicOut, **ERRORS}, tags=["topics"])
 def topic_create(request: HttpRequest, payload: NameIn):
-    topic = actions.topic_create(actor=request.auth, name=payload.name)
+    topic = actions.topic_create(actor=request.auth, name=payload.name, request=request)
     return Status(201, {"id": topic.pk, "name": topic.name})
 
 
 @router.patch("/topics/{topic_id}", response={200: TopicOut, **ERRORS}, tags=["topics"])
 def topic_rename(request: HttpRequest, topic_id: uuid.UUID, payload: NameIn):
-    topic = actions.topic_rename(actor=request.auth, topic=_one(Topic, topic_id), name=payload.name)
+    topic = actions.topic_rename(
+        actor=request.auth, topic=_one(Topic, topic_id), name=payload.name, request=request
+    )
     return {"id": topic.pk, "name": topic.name}
 
 
 @router.delete("/topics/{topic_id}", response={204: None, **ERRORS}, tags=["topics"])
 def topic_delete(request: HttpRequest, topic_id: uuid.UUID):
     """Refused (422) while practices use the topic."""
-    actions.topic_delete(actor=request.auth, topic=_one(Topic, topic_id))
+    actions.topic_delete(actor=request.auth, topic=_one(Topic, topic_id), request=request)
     return Status(204, None)
 
 
@@ -64,14 +66,14 @@ def job_type_list(request: HttpRequest):
 
 @router.post("/job-types", response={201: JobTypeOut, **ERRORS}, tags=["job types"])
 def job_type_create(request: HttpRequest, payload: NameIn):
-    job_type = actions.job_type_create(actor=request.auth, name=payload.name)
+    job_type = actions.job_type_create(actor=request.auth, name=payload.name, request=request)
     return Status(201, {"id": job_type.pk, "name": job_type.name})
 
 
 @router.patch("/job-types/{job_type_id}", response={200: JobTypeOut, **ERRORS}, tags=["job types"])
 def job_type_rename(request: HttpRequest, job_type_id: uuid.UUID, payload: NameIn):
     job_type = actions.job_type_rename(
-        actor=request.auth, job_type=_one(JobType, job_type_id), name=payload.name
+        actor=request.auth, job_type=_one(JobType, job_type_id), name=payload.name, request=request
     )
     return {"id": job_type.pk, "name": job_type.name}
 
@@ -79,7 +81,9 @@ def job_type_rename(request: HttpRequest, job_type_id: uuid.UUID, payload: NameI
 @router.delete("/job-types/{job_type_id}", response={204: None, **ERRORS}, tags=["job types"])
 def job_type_delete(request: HttpRequest, job_type_id: uuid.UUID):
     """Refused (422) while members hold the job type."""
-    actions.job_type_delete(actor=request.auth, job_type=_one(JobType, job_type_id))
+    actions.job_type_delete(
+        actor=request.auth, job_type=_one(JobType, job_type_id), request=request
+    )
     return Status(204, None)
 
 

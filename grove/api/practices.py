@@ -115,6 +115,13 @@ def practice_detail(request: HttpRequest, practice_id: uuid.UUID):
     return serialize.practice(practice)
 
 
+def _written(request: HttpRequest, practice) -> dict:
+    """The answer to a write: the practice as it now is (read back for its author or a
+    manager, without a view event: the write has its own)."""
+    fresh = queries.practice_for_author(request.auth, practice.pk)
+    return serialize.practice(fresh, all_attachments=True)
+
+
 # --- Writing one's own ---------------------------------------------------------------------------
 
 
@@ -137,7 +144,7 @@ def practice_create(request: HttpRequest, payload: PracticeCreateIn):
     practice = actions.practice_create(
         actor=request.auth, publish=payload.publish, request=request, **_practice_fields(payload)
     )
-    return Status(201, serialize.practice(practice))
+    return Status(201, _written(request, practice))
 
 
 @router.put("/practices/{practice_id}", response={200: PracticeOut, **ERRORS})
@@ -146,7 +153,7 @@ def practice_update(request: HttpRequest, practice_id: uuid.UUID, payload: Pract
     practice = actions.practice_update(
         actor=request.auth, practice=practice, request=request, **_practice_fields(payload)
     )
-    return serialize.practice(practice)
+    return _written(request, practice)
 
 
 @router.delete("/practices/{practice_id}", response={204: None, **ERRORS})
@@ -160,7 +167,7 @@ def practice_delete(request: HttpRequest, practice_id: uuid.UUID):
 def practice_publish(request: HttpRequest, practice_id: uuid.UUID):
     practice = queries.practice_for_author(request.auth, practice_id)
     practice = actions.practice_publish(actor=request.auth, practice=practice, request=request)
-    return serialize.practice(practice)
+    return _written(request, practice)
 
 
 # --- Reactions and comments ----------------------------------------------------------------------
@@ -251,7 +258,7 @@ def attachment_detail(request: HttpRequest, attachment_id: uuid.UUID):
 def _curate(request: HttpRequest, practice_id: uuid.UUID, action, **kwargs) -> dict:
     practice = queries.practice_for_member(request.auth, practice_id, request=request)
     practice = action(actor=request.auth, practice=practice, request=request, **kwargs)
-    return serialize.practice(practice)
+    return _written(request, practice)
 
 
 @router.post("/practices/{practice_id}/validate", response={200: PracticeOut, **ERRORS})

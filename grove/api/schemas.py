@@ -103,6 +103,7 @@ class PracticeListOut(Schema):
 class CommentOut(Schema):
     id: uuid.UUID
     body: str
+    body_html: str = Field(description="The body rendered and sanitised")
     author: NamedRef | None
     parent_id: uuid.UUID | None
     created_at: datetime.datetime

@@ -5,7 +5,12 @@ costs the same number of queries whatever its size."""
 
 from __future__ import annotations
 
-from django.urls import NoReverseMatch, reverse
+import functools
+import uuid
+
+from django.urls import reverse
+
+from grove.practices.markdown import comment_html
 
 
 def named(obj) -> dict | None:
@@ -21,19 +26,24 @@ def person(user) -> dict | None:
     return {"id": user.pk, "name": user.full_name}
 
 
-def _url(name: str, attachment) -> str | None:
-    try:
-        return reverse(name, kwargs={"attachment_id": attachment.pk})
-    except NoReverseMatch:
-        return None
+@functools.cache
+def _url_pattern(name: str) -> str:
+    # Reversed once, then formatted: a page of attachments costs no URL resolution each.
+    return reverse(name, kwargs={"attachment_id": _PLACEHOLDER}).replace(str(_PLACEHOLDER), "{}")
+
+
+_PLACEHOLDER = uuid.UUID(int=0)
 
 
 def attachment(item) -> dict:
+    """Downloads go through the web's media views (counted and logged there)."""
     return {
         "id": item.pk,
         "kind": item.kind,
-        "url": _url("practices:attachment_file", item) or "",
-        "thumbnail_url": _url("practices:attachment_thumbnail", item) if item.thumbnail else None,
+        "url": _url_pattern("media:attachment").format(item.pk),
+        "thumbnail_url": _url_pattern("media:thumbnail").format(item.pk)
+        if item.thumbnail
+        else None,
     }
 
 
@@ -49,15 +59,14 @@ def attachment_detail(item) -> dict:
     }
 
 
-def _attachments(practice) -> list:
-    # The feed prefetches the first image only; a single practice comes with all of them.
-    for name in ("api_attachments", "prefetched_attachments", "first_images"):
-        if hasattr(practice, name):
-            return list(getattr(practice, name))
-    return list(practice.attachments.all())
+def _attachments(practice, every: bool) -> list:
+    # One practice comes with all its attachments; lists with their first photo only.
+    if every or "attachments" in getattr(practice, "_prefetched_objects_cache", {}):
+        return list(practice.attachments.all())
+    return list(getattr(practice, "first_images", None) or ())
 
 
-def practice(item) -> dict:
+def practice(item, *, all_attachments: bool = False) -> dict:
     return {
         "id": item.pk,
         "title": item.title,
@@ -82,7 +91,7 @@ def practice(item) -> dict:
             "views": item.view_count,
         },
         "my_reactions": sorted(getattr(item, "my_reactions", ()) or ()),
-        "attachments": [attachment(a) for a in _attachments(item)],
+        "attachments": [attachment(a) for a in _attachments(item, all_attachments)],
     }
 
 
@@ -97,6 +106,7 @@ def comment(item) -> dict:
     return {
         "id": item.pk,
         "body": item.body,
+        "body_html": getattr(item, "body_html", None) or comment_html(item),
         "author": person(item.author),
         "parent_id": item.parent_id,
         "created_at": item.created_at,
