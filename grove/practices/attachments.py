@@ -99,6 +99,10 @@ class PreparedMedia:
     thumbnail: bytes | None = None  # photos only
     thumbnail_extension: str = ""
 
+    def close(self) -> None:
+        """Release the temporary file of a video (``attachment_add`` does, once stored)."""
+        self.file.close()
+
 
 # --- Checking and processing an upload -----------------------------------------------------
 
@@ -548,6 +552,8 @@ def attachment_add(
     except BaseException:
         _delete_files(saved)
         raise
+    finally:
+        prepared.close()
     block = _files_saved_in_block.get()
     if block is not None:
         block.extend(saved)

@@ -46,7 +46,9 @@ def refusal(data: bytes, name: str = "photo.jpg", content_type: str = "image/jpe
 
 def _read(prepared) -> bytes:
     prepared.file.seek(0)
-    return prepared.file.read()
+    data = prepared.file.read()
+    prepared.close()
+    return data
 
 
 def _close(a, b, tolerance=40) -> bool:
@@ -282,6 +284,7 @@ def test_an_mp4_loses_its_location_and_metadata_without_moving_a_byte_of_media()
 
 def test_a_portrait_video_reports_its_turned_dimensions():
     prepared = prepare_upload(upload(mp4_with_location(rotated=True), "clip.mp4", "video/mp4"))
+    prepared.close()
 
     assert (prepared.width, prepared.height) == (1080, 1920)
 
@@ -290,7 +293,10 @@ def test_a_portrait_video_reports_its_turned_dimensions():
 def test_mp4_brands_are_accepted(brand):
     data = mp4_with_location(major=brand)
 
-    assert prepare_upload(upload(data, "v.mp4", "video/mp4")).kind == "video"
+    prepared = prepare_upload(upload(data, "v.mp4", "video/mp4"))
+    prepared.close()
+
+    assert prepared.kind == "video"
 
 
 def test_a_quicktime_movie_is_refused():
