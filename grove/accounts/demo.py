@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
+from grove.practices.demo import seed_practices
 from grove.staff.actions import assignment_create, grant_approve, grant_expire_due, grant_request
 from grove.staff.authorization import Capability, authorize
 from grove.staff.models import AccessGrant, CsmAssignment
@@ -148,6 +149,7 @@ def seed_demo(*, today: datetime.date | None = None) -> DemoResult:
             at=_at(now, days_ago=HISTORY_DAYS + 5, hour=9, minute=30),
         )
         _history(result, demo, csm=csm, tech=tech, approver=officer, now=now)
+        result.created += seed_practices(demo, now=now)
     return result
 
 

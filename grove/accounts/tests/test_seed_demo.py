@@ -25,6 +25,12 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def demo_photos_in_tmp(settings, tmp_path):
+    # The demo's practices have photos (grove/practices/demo.py): keep them out of var/media.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def seeded(db, settings):
     settings.DEBUG = True
