@@ -85,7 +85,7 @@ def _tick(value: float, percent: bool) -> str:
     if percent:
         return f"{number_format(value, decimal_pos=0)} %"
     if value != int(value):
-        return number_format(value, decimal_pos=1)
+        return number_format(value, decimal_pos=1 if round(value, 1) == value else 2)
     return number_format(int(value), force_grouping=True)
 
 
