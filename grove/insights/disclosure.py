@@ -94,11 +94,12 @@ def split_is_small(part: int, whole: int | None) -> bool:
 
 
 def people(count: int, *, of: int | None = None) -> Figure:
-    """A count of people (``of``: the group they were taken from, when it is shown)."""
+    """A count of people (``of``: the group they were taken from, when it is shown). A hidden
+    count keeps no value: nothing downstream (a template, the CSV) can show it by mistake."""
     if is_small(count):
-        return Figure(count, COUNT, SMALL)
+        return Figure(None, COUNT, SMALL)
     if of is not None and split_is_small(count, of):
-        return Figure(count, COUNT, PROTECTED)
+        return Figure(None, COUNT, PROTECTED)
     return Figure(count)
 
 

@@ -75,3 +75,9 @@ def test_hidden_figures_read_as_words_and_csv_tokens():
     assert people(3).csv_value == "<5"
     assert people(48, of=50).csv_value == "suppressed"
     assert Figure(1234).csv_value == "1234"
+
+
+def test_a_hidden_count_keeps_no_value():
+    assert people(3).value is None
+    assert people(48, of=50).value is None
+    assert people(3).chart_value is None

@@ -1,5 +1,6 @@
 """The dashboard's figures on a small hand-built organization: every value known in advance."""
 
+import dataclasses
 import datetime
 
 import pytest
@@ -13,7 +14,7 @@ from grove.core.testing.factories import (
     UserFactory,
 )
 from grove.insights import queries
-from grove.insights.disclosure import PROTECTED, SMALL
+from grove.insights.disclosure import PROTECTED, SMALL, Figure
 from grove.tenancy.context import tenant_context
 
 from .builders import DEC, FEB, JAN, MAR, NO_PASSWORD, TODAY, active, at, member, react, small_org
@@ -229,3 +230,22 @@ def test_the_number_of_queries_does_not_grow_with_the_organization(
 
     with django_assert_num_queries(expected):
         board_of(big, months=12)
+
+
+def _figures(value):
+    if isinstance(value, Figure):
+        yield value
+    elif dataclasses.is_dataclass(value):
+        for item in dataclasses.fields(value):
+            yield from _figures(getattr(value, item.name))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _figures(item)
+
+
+def test_no_hidden_figure_carries_its_number(small):
+    figures = list(_figures(board_of(small.organization)))
+
+    hidden = [figure for figure in figures if figure.hidden]
+    assert len(hidden) > 10
+    assert all(figure.value is None for figure in hidden)
