@@ -74,11 +74,13 @@ def feed(
         page_size=page_size,
         request=request,
     )
-    return {
-        "items": [serialize.practice(p) for p in page.items],
-        "boosted": [serialize.practice(p) for p in page.boosted],
-        "next_cursor": page.next_cursor,
-    }
+    return serialize.json_response(
+        {
+            "items": [serialize.practice(p) for p in page.items],
+            "boosted": [serialize.practice(p) for p in page.boosted],
+            "next_cursor": page.next_cursor,
+        }
+    )
 
 
 @router.get("/practices/search", response={200: SearchOut, 400: Detail, 401: Detail})
@@ -101,10 +103,12 @@ def search(
         page_size=page_size,
         request=request,
     )
-    return {
-        "items": [serialize.search_result(p) for p in page.items],
-        "next_cursor": page.next_cursor,
-    }
+    return serialize.json_response(
+        {
+            "items": [serialize.search_result(p) for p in page.items],
+            "next_cursor": page.next_cursor,
+        }
+    )
 
 
 @router.get("/practices/{practice_id}", response={200: PracticeOut, **ERRORS})

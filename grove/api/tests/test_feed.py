@@ -208,3 +208,27 @@ def test_on_postgres_the_token_scope_reaches_the_database_settings(api, alice_to
     finally:
         del organization_endpoints.Topic.objects.order_by
     assert seen["org"] == str(org_a.pk)
+
+
+def test_the_feed_and_search_answers_match_their_documented_schemas(
+    api, alice_token, bob, org_a, topic
+):
+    """Those two are rendered without ninja's output validation (speed): check them here."""
+    from grove.api.schemas import FeedOut, PracticeOut, SearchOut, SearchResultOut
+
+    made = publish_many(org_a, bob, topic, 3)
+    with unscoped("test set-up"):
+        from grove.practices.models import Practice
+
+        Practice.objects.filter(pk=made[0].pk).update(
+            boosted_until=timezone.now() + datetime.timedelta(days=1)
+        )
+    feed = api.get(FEED, token=alice_token).json()
+    assert feed["boosted"]
+    FeedOut.model_validate(feed)
+    for item in feed["items"] + feed["boosted"]:
+        assert set(item) == set(PracticeOut.model_fields)
+    search = api.get("/api/practices/search", token=alice_token, q="thing").json()
+    assert search["items"]
+    SearchOut.model_validate(search)
+    assert set(search["items"][0]) == set(SearchResultOut.model_fields)
