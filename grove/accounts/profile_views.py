@@ -35,7 +35,9 @@ class LanguageForm(forms.Form):
 @login_required
 def profile_view(request):
     user = request.user
-    form = LanguageForm(request.POST or None, initial={"language": user.language})
+    form = LanguageForm(
+        request.POST if request.method == "POST" else None, initial={"language": user.language}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             actions.user_language_set(actor=user, language=form.cleaned_data["language"])

@@ -6,7 +6,13 @@ from django.shortcuts import render
 
 @login_required
 def home(request):
-    return render(request, "core/home.html", {"organization": _organization_of(request.user)})
+    """Members land on their organization's feed; staff on their own start page."""
+    user = request.user
+    if user.organization_id and not user.is_operator_staff:
+        from grove.practices.views import feed_response
+
+        return feed_response(request, template="practices/home.html")
+    return render(request, "core/home.html", {"organization": _organization_of(user)})
 
 
 def _organization_of(user):

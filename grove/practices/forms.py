@@ -120,10 +120,22 @@ class PracticeForm(forms.Form):
         help_text=_("JPEG, PNG or WebP photos and short MP4 videos."),
     )
 
-    def __init__(self, *args, **kwargs):
+    remove_attachments = forms.ModelMultipleChoiceField(
+        label=_("Remove these files"),
+        required=False,
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, practice=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["topic"].queryset = Topic.objects.all()
         self.fields["target_job_types"].queryset = JobType.objects.all()
+        if practice is None:
+            del self.fields["remove_attachments"]
+        else:
+            self.fields["remove_attachments"].queryset = practice.attachments.all()
+            self.fields["remove_attachments"].label_from_instance = _attachment_label
         self.fields["target_countries"].choices = list(countries)
         self.fields["language"].choices = [
             (PracticeLanguage.ENGLISH, _("English")),
@@ -153,6 +165,12 @@ class PracticeForm(forms.Form):
             "target_countries": [country.code for country in practice.target_countries],
             "target_job_types": [job.pk for job in practice.target_job_types.all()],
         }
+
+
+def _attachment_label(attachment) -> str:
+    if attachment.kind == "video":
+        return _("Video %(position)d") % {"position": attachment.position + 1}
+    return _("Photo %(position)d") % {"position": attachment.position + 1}
 
 
 class CommentForm(forms.Form):

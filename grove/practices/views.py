@@ -11,21 +11,29 @@ Requests made by htmx get the fragment they swap in; the same URLs work without 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from grove.staff.authorization import Capability, authorize, permits
 from grove.tenancy.models import JobType
 
 from . import actions, queries
+from .attachments import (
+    MAX_ATTACHMENTS_PER_PRACTICE,
+    atomic_removing_files_on_error,
+    attachment_add,
+    attachment_remove,
+    prepare_upload,
+)
 from .forms import (
     BoostForm,
     CommentForm,
@@ -39,12 +47,8 @@ from .forms import (
 )
 from .models import AttachmentKind, PracticeStatus, Reaction, ReactionKind, Topic
 
-# The largest request body the publish and edit forms accept (files included: Django's
-# DATA_UPLOAD_MAX_MEMORY_SIZE leaves files out). Each file's own limit is checked by
-# ``prepare_upload``; this only stops a huge body early, before it is read.
-MAX_UPLOAD_REQUEST_BYTES = 200 * 1024 * 1024
-
-MANAGER_LINKS_CAPABILITY = Capability.SETTINGS_MANAGE
+# Room for the form's text fields beside its files, in the request size limit below.
+FORM_FIELDS_BYTES = 1024 * 1024
 
 
 # --- Feed, search, bookmarks -------------------------------------------------------------------
@@ -217,19 +221,29 @@ def comment_delete_view(request, comment_id):
 # --- Publish, edit, delete ---------------------------------------------------------------------
 
 
+# The publish and edit forms check the request's size before anything reads its body; the CSRF
+# check (which reads the body for its form field) runs after, on the inner view.
+
+
 @require_http_methods(["GET", "POST"])
+@csrf_exempt
 @login_required
 def practice_create_view(request):
-    _member_access(request, Capability.CONTENT_WRITE)
     if oversized := _refuse_oversized(request):
         return oversized
-    form = PracticeForm(request.POST or None, request.FILES or None)
+    return _practice_create(request)
+
+
+@csrf_protect
+def _practice_create(request):
+    _member_access(request, Capability.CONTENT_WRITE)
+    form = PracticeForm(*_posted(request))
     if request.method == "POST" and form.is_valid():
         prepared = _prepare_uploads(form)
         if prepared is not None:
             data = form.cleaned_data
             try:
-                with transaction.atomic():
+                with atomic_removing_files_on_error():
                     practice = actions.practice_create(
                         actor=request.user,
                         publish="publish" in request.POST,
@@ -242,6 +256,8 @@ def practice_create_view(request):
             else:
                 messages.success(request, _published_message(practice))
                 return redirect("practices:detail", practice.pk)
+            finally:
+                _close_all(prepared)
     return render(
         request,
         "practices/practice_form.html",
@@ -251,20 +267,32 @@ def practice_create_view(request):
 
 
 @require_http_methods(["GET", "POST"])
+@csrf_exempt
 @login_required
 def practice_edit_view(request, practice_id):
-    _member_access(request, Capability.CONTENT_WRITE)
-    practice = queries.practice_for_author(request.user, practice_id)
     if oversized := _refuse_oversized(request):
         return oversized
+    return _practice_edit(request, practice_id)
+
+
+@csrf_protect
+def _practice_edit(request, practice_id):
+    _member_access(request, Capability.CONTENT_WRITE)
+    practice = queries.practice_for_author(request.user, practice_id)
     form = PracticeForm(
-        request.POST or None, request.FILES or None, initial=PracticeForm.initial_for(practice)
+        *_posted(request),
+        initial=PracticeForm.initial_for(practice),
+        practice=practice,
     )
     if request.method == "POST" and form.is_valid():
         prepared = _prepare_uploads(form)
         if prepared is not None:
             try:
-                with transaction.atomic():
+                with atomic_removing_files_on_error():
+                    for attachment in form.cleaned_data.get("remove_attachments") or ():
+                        attachment_remove(
+                            actor=request.user, attachment=attachment, request=request
+                        )
                     practice = actions.practice_update(
                         actor=request.user,
                         practice=practice,
@@ -281,6 +309,8 @@ def practice_edit_view(request, practice_id):
             else:
                 messages.success(request, _("Your changes are saved."))
                 return redirect("practices:detail", practice.pk)
+            finally:
+                _close_all(prepared)
     return render(
         request,
         "practices/practice_form.html",
@@ -406,7 +436,7 @@ def names_view(request, kind: str):
     """The list of topics or of job types, with the form that adds one."""
     config = NAME_LISTS[kind]
     _require_organization(request)
-    form = NameForm(request.POST or None)
+    form = NameForm(_posted(request)[0])
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -489,7 +519,7 @@ def organization_settings_view(request):
     if request.method == "GET":
         _member_access(request, Capability.SETTINGS_MANAGE)
     form = OrganizationSettingsForm(
-        request.POST or None,
+        _posted(request)[0],
         initial={"practices_require_validation": organization.practices_require_validation},
     )
     if request.method == "POST" and form.is_valid():
@@ -556,6 +586,14 @@ def _member_access(request, capability: str = Capability.CONTENT_READ):
     )
 
 
+def _posted(request) -> tuple:
+    """The form data and files of a POST (bound even when empty: an empty POST is a form
+    sent with nothing ticked), or nothing for a GET."""
+    if request.method == "POST":
+        return request.POST, request.FILES
+    return None, None
+
+
 def _require_organization(request) -> None:
     if not request.user.organization_id:
         raise Http404("Not found.")
@@ -605,7 +643,7 @@ def _my_reactions(request, practice) -> set[str]:
 
 def _failed_comment_forms(form, parent) -> dict:
     """A refused comment's form goes back where it was typed: the main form or a reply's."""
-    if parent is None:
+    if parent is None or parent.parent_id is not None:  # replies have no reply form
         return {"comment_form": form}
     return {"failed_form": form, "failed_parent_id": str(parent.pk)}
 
@@ -641,10 +679,6 @@ def _prepare_uploads(form) -> list | None:
     """Check and prepare every uploaded file before anything is written; on a refusal, its
     message goes on the form and None comes back."""
     files = form.cleaned_data.get("attachments") or []
-    if not files:
-        return []
-    from .attachments import prepare_upload
-
     prepared, refused = [], False
     for upload in files:
         try:
@@ -653,14 +687,19 @@ def _prepare_uploads(form) -> list | None:
             refused = True
             for message in error.messages:
                 form.add_error("attachments", f"{_display_name(upload)}: {message}")
-    return None if refused else prepared
+    if refused:
+        _close_all(prepared)
+        return None
+    return prepared
+
+
+def _close_all(prepared: list) -> None:
+    """Release the temporary files of prepared uploads (a stored one is closed already)."""
+    for item in prepared:
+        item.close()
 
 
 def _add_attachments(request, practice, prepared: list) -> None:
-    if not prepared:
-        return
-    from .attachments import attachment_add
-
     for item in prepared:
         attachment_add(actor=request.user, practice=practice, prepared=item, request=request)
 
@@ -670,14 +709,24 @@ def _display_name(upload) -> str:
     return (getattr(upload, "name", "") or _("file"))[:80]
 
 
+def max_upload_request_bytes() -> int:
+    """The largest publish or edit request accepted: as many of the largest files as a practice
+    may hold, and its text. Django's DATA_UPLOAD_MAX_MEMORY_SIZE leaves files out; each file's
+    own limit is checked while it is read, by ``prepare_upload``."""
+    largest = max(settings.GROVE_MAX_IMAGE_BYTES, settings.GROVE_MAX_VIDEO_BYTES)
+    return MAX_ATTACHMENTS_PER_PRACTICE * largest + FORM_FIELDS_BYTES
+
+
 def _refuse_oversized(request) -> HttpResponse | None:
+    """A request too large to be a publish form is answered before its body is read."""
     if request.method != "POST":
         return None
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if length <= MAX_UPLOAD_REQUEST_BYTES:
+    limit = max_upload_request_bytes()
+    if length <= limit:
         return None
     return render(
         request,
@@ -688,7 +737,7 @@ def _refuse_oversized(request) -> HttpResponse | None:
                 "These files are too large to send at once (%(limit)d MB at most). "
                 "Send fewer or smaller files."
             )
-            % {"limit": MAX_UPLOAD_REQUEST_BYTES // (1024 * 1024)},
+            % {"limit": limit // (1024 * 1024)},
         },
         status=413,
     )
@@ -698,7 +747,8 @@ def _add_errors(form, error: ValidationError) -> None:
     """An action's refusal on the form: each field's message beside its field."""
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+            shown = field in form.fields and not form.fields[field].widget.is_hidden
+            form.add_error(field if shown else None, errors)
     else:
         form.add_error(None, error)
 

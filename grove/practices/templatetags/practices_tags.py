@@ -13,7 +13,7 @@ def _media_url(name: str, attachment_id, suffix: str) -> str:
         return reverse(f"media:{name}", args=[attachment_id])
     except NoReverseMatch:
         # Until the media views are mounted: the path they will answer on.
-        return f"/practices/files/{attachment_id}/{suffix}"
+        return f"/files/{attachment_id}/{suffix}"
 
 
 @register.filter
@@ -25,7 +25,7 @@ def thumbnail_url(attachment) -> str:
 @register.filter
 def file_url(attachment) -> str:
     """The full photo or the video."""
-    return _media_url("file", attachment.pk, "")
+    return _media_url("attachment", attachment.pk, "")
 
 
 @register.filter
