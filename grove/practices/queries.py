@@ -414,7 +414,8 @@ def feed_page(
 # --- Search ------------------------------------------------------------------------------------
 
 _START, _STOP = "\ue000", "\ue001"  # private-use characters: markers no text holds
-_MARKERS = re.compile(f"[{_START}{_STOP}]")
+# Our markers, and control characters (PostgreSQL text cannot hold NUL), are not words.
+_NOT_WORDS = re.compile(f"[{_START}{_STOP}\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _search_offset(cursor: str | None) -> int:
@@ -448,7 +449,7 @@ def search_page(
     organization_id = _organization_id(member)
     size = _page_size(page_size)
     offset = _search_offset(cursor)
-    text = _MARKERS.sub("", " ".join(str(query or "").split()))[:MAX_QUERY_LENGTH]
+    text = " ".join(_NOT_WORDS.sub(" ", str(query or "")).split())[:MAX_QUERY_LENGTH]
     with tenant_context(organization_id):
         base = _published_for(member, organization_id, filters)
         if base is None or not text.strip():

@@ -85,7 +85,7 @@ def ranked_page(base, text: str, *, offset: int, limit: int) -> list:
     ``rank`` and ``snippet`` (safe HTML). Two queries: the ranked ids (over the GIN index),
     then the rows of the page with their headlines (ts_headline only for what is shown)."""
     from django.contrib.postgres.search import SearchHeadline, SearchRank
-    from django.db.models import Case, F, Value, When
+    from django.db.models import Case, F, TextField, Value, When
     from django.db.models.functions import Concat
 
     from .models import Practice
@@ -107,7 +107,7 @@ def ranked_page(base, text: str, *, offset: int, limit: int) -> list:
         .select_related("author", "topic")
         .annotate(
             headline=SearchHeadline(
-                Concat(F("title"), Value(" — "), F("body")),
+                Concat(F("title"), Value(" — "), F("body"), output_field=TextField()),
                 query,
                 config=config,
                 start_sel=_START,
