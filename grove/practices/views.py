@@ -336,9 +336,10 @@ def practice_publish_view(request, practice_id):
 def practice_delete_view(request, practice_id):
     practice = queries.practice_for_author(request.user, practice_id)
     if request.method == "POST":
+        own = practice.author_id == request.user.pk
         actions.practice_delete(actor=request.user, practice=practice, request=request)
         messages.success(request, _("The practice was deleted."))
-        return redirect("practices:mine")
+        return redirect("practices:mine" if own else "practices:feed")
     return render(request, "practices/practice_delete.html", {"practice": practice})
 
 
@@ -383,6 +384,8 @@ def curate_view(request, practice_id, operation: str):
     except ValidationError as error:
         return _refusal(request, error)
     messages.success(request, _curation_message(operation))
+    if operation == "reject":  # back to its author's drafts: no longer the manager's to open
+        return redirect(_safe_next(request) or reverse("practices:moderation"))
     return redirect(_safe_next(request) or reverse("practices:detail", args=[practice.pk]))
 
 

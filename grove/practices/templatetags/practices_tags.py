@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -49,3 +50,15 @@ def prefetched(practice, name: str) -> list:
     if name in cache:
         return list(cache[name])
     return []
+
+
+@register.filter
+def status_label(status: str) -> str:
+    """A practice's status in the reader's language."""
+    labels = {
+        "draft": _("Draft"),
+        "pending": _("Waiting for validation"),
+        "published": _("Published"),
+        "archived": _("Archived"),
+    }
+    return labels.get(status, status)

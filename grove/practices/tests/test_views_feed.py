@@ -270,3 +270,32 @@ def test_bookmarks_lists_what_the_member_bookmarked(client, dave, alice, topic, 
 
     assert "Two queues at lunch time" in page
     assert "Not kept" not in page
+
+
+def _queries_for_feed(client, count: int, alice, topic) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for number in range(count):
+        practice = PracticeFactory(
+            organization=alice.organization,
+            author=alice,
+            topic=topic,
+            title=f"Batch {count} {number}",
+            tags=["a", "b"],
+            target_countries=["FR"],
+        )
+        ReactionFactory(practice=practice, user=alice, kind="useful")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(FEED)
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_the_feed_page_runs_as_many_queries_for_3_cards_as_for_20(client, alice, topic):
+    client.force_login(alice)
+
+    few = _queries_for_feed(client, 3, alice, topic)
+    many = _queries_for_feed(client, 17, alice, topic)  # 20 cards now
+
+    assert few == many
