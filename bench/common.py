@@ -100,14 +100,26 @@ def setup_django(url: str) -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def seed(organizations: int, users_per_org: int) -> tuple[list[tuple[str, str]], dict]:
-    """Organizations, job types and people; returns (session key, organization id) pairs, one
-    logged-in member per organization, and each organization's people's ids."""
-    import datetime
-
+def login_session(user) -> str:
+    """A session of ``user``, logged in, written to the session table; returns its key."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+
+def seed(organizations: int, users_per_org: int | list[int]) -> tuple[list[tuple[str, str]], dict]:
+    """Organizations, job types and people (``users_per_org``: one figure for all, or one per
+    organization); returns (session key, organization id) pairs, one logged-in member per
+    organization, and each organization's people's ids."""
+    import datetime
+
     from django.db import connection
     from django.utils import timezone
 
@@ -130,12 +142,13 @@ def seed(organizations: int, users_per_org: int) -> tuple[list[tuple[str, str]],
             )
             for n in range(organizations)
         )
-        for org in orgs:
+        sizes = users_per_org if isinstance(users_per_org, list) else [users_per_org] * len(orgs)
+        for org, size in zip(orgs, sizes, strict=True):
             jobs = JobType.objects.bulk_create(
                 JobType(organization=org, name=f"Job {j}") for j in range(8)
             )
             people = []
-            for n in range(users_per_org):
+            for n in range(size):
                 user = User(
                     email=f"p{n}@{org.slug}.example",
                     first_name=f"First{rng.randrange(10_000)}",
@@ -149,13 +162,7 @@ def seed(organizations: int, users_per_org: int) -> tuple[list[tuple[str, str]],
                 people.append(user)
             User.objects.bulk_create(people, batch_size=1000)
             people_by_org[str(org.pk)] = [str(p.pk) for p in people]
-            member = people[0]
-            store = SessionStore()
-            store[SESSION_KEY] = str(member.pk)
-            store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-            store[HASH_SESSION_KEY] = member.get_session_auth_hash()
-            store.create()
-            sessions.append((store.session_key, str(org.pk)))
+            sessions.append((login_session(people[0]), str(org.pk)))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return sessions, people_by_org

@@ -4,15 +4,21 @@
 ``person`` / ``person_unlogged``: one person of the tenant, as a profile page would show them,
 with the read recorded in the access log or not (access_log). Until practices exist, a person is
 the client data a read shows.
+``trivial``: the yardstick of the practices benchmark, Django's whole stack and no database.
+``practices_bare``: the issue's reference point, one indexed 20-row SELECT of the member's
+organization's newest published practices (the feed's index), as plain values: what a feed
+costs before targeting, boosts, tags, reactions, serialisation and the access log.
 """
 
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 
 from grove.accounts.models import User
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
+from grove.practices.models import Practice
 
 
 @login_required
@@ -75,3 +81,31 @@ def person(request, person_id):
 @login_required
 def person_unlogged(request, person_id):
     return _person_response(person_for_member(request.user, person_id, request=request, log=False))
+
+
+@transaction.non_atomic_requests
+def trivial(request):
+    """Every middleware, no query: what serving costs before any work (no session cookie sent)."""
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+@login_required
+def practices_bare(request):
+    rows = (
+        Practice.objects.filter(organization_id=request.organization_id, status="published")
+        .order_by("-published_at", "-id")
+        .values("id", "title", "published_at", "adoption_count")[:20]
+    )
+    return JsonResponse(
+        {
+            "items": [
+                {
+                    "id": str(row["id"]),
+                    "title": row["title"],
+                    "published_at": row["published_at"].isoformat(),
+                    "adoption_count": row["adoption_count"],
+                }
+                for row in rows
+            ]
+        }
+    )
