@@ -4,7 +4,7 @@ About 120 practices in French and English across eight topics (``demo_content``)
 demo members, some targeted at a country or a job type, about 40 with a generated photo; the
 members read them, find them useful, adopt them (a few are adopted by most of the network),
 bookmark and comment on them; the manager boosts, highlights and archives a few; some are
-drafts and one waits for validation. A few more store team members join first (the dashboard
+drafts and one waits for validation. 28 more store team members join first (the dashboard
 shows a country or job type only from five people on).
 
 Writes go through the real actions (``grove.practices.actions``, the attachment actions), so
@@ -13,7 +13,8 @@ The actions date everything now, so the history is then moved into the past: pub
 reaction and comment dates are rewritten with past timestamps, and the reads and months of
 activity behind the dashboard (``PracticeRead``, ``MonthlyActivity``) are written directly
 with their past dates, inside the demo's tenant scope — a history cannot be replayed through
-actions that stamp "now".
+actions that stamp "now". The members' accounts, made now by the accounts seed, are dated to
+their first month in the history (the dashboard counts members by that date).
 
 Written once: when Demo Retail has any practice the seed leaves practices alone.
 """
@@ -49,7 +50,8 @@ from .models import (
 )
 
 # Store team members who join Demo Retail with the practices (first name, last name, country,
-# job type): with them most countries and every job type have at least five people.
+# job type): with them eight countries and every job type have seven people or more, so the
+# dashboard (which hides any group, or remainder, of fewer than five) shows them month by month.
 EXTRA_MEMBERS = [
     ("Sophie", "Wagner", "DE", "Visual merchandiser"),
     ("Felix", "Hoffmann", "DE", "Regional sales rep"),
@@ -66,6 +68,19 @@ EXTRA_MEMBERS = [
     ("Bram", "de Jong", "NL", "Regional sales rep"),
     ("Tomasz", "Wójcik", "PL", "Store manager"),
     ("Agnieszka", "Kamińska", "PL", "Visual merchandiser"),
+    ("Francesca", "Greco", "IT", "Cashier"),
+    ("Matteo", "Conti", "IT", "Regional sales rep"),
+    ("Olivia", "Davies", "GB", "Store manager"),
+    ("George", "Evans", "GB", "Warehouse operator"),
+    ("Fleur", "Smit", "NL", "Visual merchandiser"),
+    ("Ruben", "Meijer", "NL", "Cashier"),
+    ("Michał", "Lewandowski", "PL", "Regional sales rep"),
+    ("Ewa", "Zielińska", "PL", "Sales associate"),
+    ("Chloé", "Dupont", "BE", "Sales associate"),
+    ("Arthur", "Willems", "BE", "Cashier"),
+    ("Manon", "Girard", "FR", "Warehouse operator"),
+    ("Leonie", "Schulz", "DE", "Store manager"),
+    ("Alba", "Navarro", "ES", "Cashier"),
 ]
 FRENCH_SPEAKING = {"FR", "BE"}
 
@@ -162,7 +177,7 @@ class _Seeder:
         plan = self._plan()
         self._write_practices(plan, topics)
         published = [p for p in plan if p.status == PracticeStatus.PUBLISHED]
-        activity = self._reads(published)
+        activity = self._reads(published, plan)
         self._reactions_and_comments(published, activity)
         self._curate(plan, published)
         self._photos(published)
@@ -217,7 +232,7 @@ class _Seeder:
         return plan
 
     def _author(self, idea: Idea, language: str, at: datetime.datetime) -> User:
-        month = max(i for i, start in enumerate(self.months) if start <= at)
+        month = self._month_of(at)
         pool = [
             m
             for m in self.members
@@ -290,7 +305,7 @@ class _Seeder:
             member.job_type is not None and member.job_type.name in planned.targeted_jobs
         )
 
-    def _reads(self, published: list[Planned]) -> dict:
+    def _reads(self, published: list[Planned], plan: list[Planned]) -> dict:
         """Who read what, month by month; returns the active members of each month."""
         rng = self.rng
         stars = rng.sample(
@@ -299,7 +314,10 @@ class _Seeder:
         weight = {id(p): (12 if p in stars else 1) for p in published}
         self.stars = stars
         joined = self.joined
-        keenness = {m.pk: rng.uniform(0.5, 0.95) for m in self.members}
+        keenness = {m.pk: rng.uniform(0.35, 0.85) for m in self.members}
+        authors = defaultdict(set)
+        for planned in plan:
+            authors[self._month_of(planned.at)].add(planned.author.pk)
         active: dict[int, set] = {}
         for index, month in enumerate(self.months):
             members = {
@@ -307,7 +325,9 @@ class _Seeder:
                 for m in self.members
                 if joined[m.pk] <= index and rng.random() < keenness[m.pk]
             }
+            members |= authors[index]
             members |= self._top_up(members, joined, index)
+            members = self._trim(members, joined, index, keep=authors[index])
             active[index] = members
             end = min(self._month_end(index), self.now)
             for member in self.members:
@@ -321,7 +341,7 @@ class _Seeder:
                 if not candidates:
                     continue
                 picks = rng.choices(
-                    candidates, weights=[weight[id(p)] for p in candidates], k=rng.randint(3, 12)
+                    candidates, weights=[weight[id(p)] for p in candidates], k=rng.randint(2, 10)
                 )
                 for planned in picks:
                     begin = max(month, planned.at)
@@ -366,6 +386,32 @@ class _Seeder:
                     extra.update(self.rng.sample(idle, missing))
         return extra
 
+    def _trim(self, members: set, joined: dict, index: int, *, keep: set) -> set:
+        """Leave at least eight people inactive each month (the dashboard hides a share that
+        would single out fewer than five), keeping five active in each group of five."""
+        people = [m for m in self.members if joined[m.pk] <= index]
+        sizes: dict = defaultdict(int)
+        active: dict = defaultdict(int)
+        for m in people:
+            for key in (("country", m.country), ("job", m.job_type_id)):
+                sizes[key] += 1
+                active[key] += m.pk in members
+        members = set(members)
+        for m in self.rng.sample(people, len(people)):
+            if len(people) - len(members) >= 8:
+                break
+            if m.pk not in members or m.pk in keep:
+                continue
+            keys = (("country", m.country), ("job", m.job_type_id))
+            if all(sizes[k] < 5 or active[k] > 5 for k in keys):
+                members.discard(m.pk)
+                for key in keys:
+                    active[key] -= 1
+        return members
+
+    def _month_of(self, at: datetime.datetime) -> int:
+        return max(i for i, start in enumerate(self.months) if start <= at)
+
     def _month_end(self, index: int) -> datetime.datetime:
         if index + 1 < len(self.months):
             return self.months[index + 1]
@@ -377,6 +423,7 @@ class _Seeder:
         rng = self.rng
         self.reaction_times: dict[tuple, datetime.datetime] = {}
         self.comment_times: dict = {}
+        self.repliers: list[tuple] = []  # authors answering comments, and when
         people = {m.pk: m for m in self.members}
         chances = {
             ReactionKind.USEFUL: (0.22, 0.80),
@@ -417,6 +464,7 @@ class _Seeder:
                 parent=comment,
             )
             self.comment_times[reply.pk] = self._later(at, minutes=rng.randint(30, 600))
+            self.repliers.append((planned.author.pk, self.comment_times[reply.pk]))
             self.created += 1
             planned.readers.setdefault(planned.author.pk, (at, at))
 
@@ -519,8 +567,9 @@ class _Seeder:
             for member_id in people
         }
         for planned in plan:
-            index = max(i for i, m in enumerate(self.months) if m <= planned.at)
-            months.add((planned.author.pk, self.months[index].date()))
+            months.add((planned.author.pk, self.months[self._month_of(planned.at)].date()))
+        for user_id, at in self.repliers:
+            months.add((user_id, self.months[self._month_of(at)].date()))
         MonthlyActivity.objects.bulk_create(
             [
                 MonthlyActivity(organization=self.organization, user_id=user_id, month=month)
@@ -530,6 +579,13 @@ class _Seeder:
             ignore_conflicts=True,
         )
         self.created += len(reads) + len(months)
+        # The accounts were made now too: each member joins (dashboard's members per month,
+        # cohorts) in the first hours of their first month of the history.
+        members = list(User.objects.filter(pk__in=[m.pk for m in self.members]))
+        for member in members:
+            start = self.months[self.joined[member.pk]]
+            member.created_at = start + datetime.timedelta(minutes=self.rng.randint(0, 360))
+        User.objects.bulk_update(members, ["created_at"])
 
 
 # --- Generated photos ---------------------------------------------------------------------

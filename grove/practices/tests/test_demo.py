@@ -142,6 +142,12 @@ def test_the_demo_has_about_120_practices_in_french_and_english_with_six_months_
         for month, people in active.items():
             for key, group in big.items():
                 assert len(people & group) >= 5, (month, key)
+            # Members are counted from their account's date; at least five stay inactive, or
+            # the dashboard would hide the month's share (it could single them out).
+            next_month = (month + datetime.timedelta(days=32)).replace(day=1)
+            joined = {m.pk for m in members if m.created_at.date() < next_month}
+            assert people <= joined, month
+            assert len(joined - people) >= 5, month
         reads = PracticeRead.objects.filter(organization=demo)
         assert reads.count() >= 300
         assert reads.filter(first_read_at__lt=now - datetime.timedelta(days=90)).exists()
