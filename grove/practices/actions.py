@@ -960,8 +960,12 @@ def practice_viewed(*, actor, practice: Practice, request=None) -> None:
     (The read itself is in the access log: ``queries.practice_for_member`` records it.)"""
     organization = _organization(actor, Capability.CONTENT_READ)
     with tenant_context(organization):
+        from .queries import visible_practices
+
         practice_id = getattr(practice, "pk", practice)
-        if not Practice.objects.filter(pk=practice_id).update(view_count=F("view_count") + 1):
+        # Only a practice the member may open counts (the same rule as the page).
+        visible = visible_practices(actor).filter(pk=practice_id)
+        if not Practice.objects.filter(pk__in=visible).update(view_count=F("view_count") + 1):
             raise Http404
         now = timezone.now()
         updated = PracticeRead.objects.filter(practice_id=practice_id, user_id=actor.pk).update(

@@ -543,7 +543,7 @@ def highlighted_snippet(headline: str) -> str:
 # --- Comments ----------------------------------------------------------------------------------
 
 
-def comments_for(member, practice: Practice) -> list[Comment]:
+def comments_for(member, practice: Practice, *, request=None) -> list[Comment]:
     """Top-level comments, oldest first, each with ``replies`` prefetched (oldest first) and
     ``body_html`` (rendered, sanitised). The practice must be one the member may open (404
     otherwise). Records a LIST of the comments shown (their authors are people)."""
@@ -572,7 +572,7 @@ def comments_for(member, practice: Practice) -> list[Comment]:
                 reply.body_html = comment_html(reply)
                 shown.append(reply.pk)
         if shown:
-            _record(AuditAction.LIST, member, "comment", shown, None, practice=str(practice.pk))
+            _record(AuditAction.LIST, member, "comment", shown, request, practice=str(practice.pk))
     return comments
 
 

@@ -564,3 +564,11 @@ def test_actions_enter_the_actors_scope_themselves(alice, topic):
         actor=alice, topic=topic, title="From a job", body="x", language="en"
     )
     assert fresh(practice).title == "From a job"
+
+
+def test_a_view_of_a_practice_one_may_not_open_is_not_counted(org_a, bob, topic):
+    colleague = UserFactory(organization=org_a, password="!")
+    draft = PracticeFactory(organization=org_a, author=bob, topic=topic, status="draft")
+    with tenant_context(org_a), pytest.raises(Http404):
+        actions.practice_viewed(actor=colleague, practice=draft)
+    assert fresh(draft).view_count == 0 and count(PracticeRead) == 0
