@@ -469,7 +469,8 @@ def practice_update(
     request=None,
 ) -> Practice:
     """Edit one's own practice (any status but archived; a manager may edit any). Same
-    validation as create."""
+    validation as create. In an organization that validates practices, a member's edit of a
+    published practice sends it back to the moderation queue."""
     organization = _organization(actor, Capability.CONTENT_WRITE)
     with tenant_context(organization):
         practice = _locked_practice(practice)
@@ -493,6 +494,10 @@ def practice_update(
         practice.language = clean["language"]
         practice.target_countries = clean["target_countries"]
         practice.updated_at = timezone.now()
+        # Where practices are validated, a member's edit is validated too: the edited
+        # practice leaves the feed for the moderation queue until a manager validates it.
+        if practice.status == PracticeStatus.PUBLISHED:
+            practice.status = _publication_status(actor, organization)
         practice.save(
             update_fields=[
                 "topic",
@@ -501,6 +506,7 @@ def practice_update(
                 "body_html",
                 "language",
                 "target_countries",
+                "status",
                 "updated_at",
             ]
         )

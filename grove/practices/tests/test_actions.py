@@ -126,6 +126,28 @@ def test_publish_goes_to_the_queue_when_the_organization_requires_validation(
     assert create(bob, topic, publish=True).status == "published"
 
 
+def test_a_members_edit_goes_back_to_the_queue_when_the_organization_requires_validation(
+    org_a, alice, bob, topic
+):
+    published = create(alice, topic, publish=True)
+    managers_own = create(bob, topic, publish=True)
+    with unscoped("test"):
+        org_a.practices_require_validation = True
+        org_a.save()
+        alice.organization.refresh_from_db()
+        bob.organization.refresh_from_db()
+    fields = {"topic": topic, "body": "Edited body", "language": "en"}
+    with tenant_context(org_a):
+        edited = actions.practice_update(
+            actor=alice, practice=published, title="Edited by its author", **fields
+        )
+        kept = actions.practice_update(
+            actor=bob, practice=managers_own, title="Edited by a manager", **fields
+        )
+    assert edited.status == "pending"
+    assert kept.status == "published"
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
