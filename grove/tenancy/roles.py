@@ -130,4 +130,11 @@ def setup_roles_sql(*, database: str, app_role: str, owner_role: str | None = No
         f"REVOKE CREATE ON SCHEMA public FROM {app}",
     ]
     statements += grant_app_role_sql(app_role, owner_role=owner_role)
+    # Full-text search under row-level security: only a LEAKPROOF operator may serve the GIN
+    # index (grove/practices/migrations/0002_search.py says why this one is safe). A superuser
+    # setting of this database; the migration applies it too when a superuser migrates.
+    statements.append(SEARCH_LEAKPROOF_SQL)
     return statements
+
+
+SEARCH_LEAKPROOF_SQL = "ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF"

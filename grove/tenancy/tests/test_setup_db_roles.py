@@ -90,6 +90,10 @@ def test_the_roles_it_creates_serve_and_migrate_under_row_level_security(throwaw
             "WHERE relname IN ('tenancy_organization', 'accounts_user', 'django_migrations')",
         ) == [(owner,)]
         assert _rows(conn, "SELECT has_schema_privilege('public', 'CREATE')") == [(False,)]
+        # The search operator may serve its GIN index under row-level security.
+        assert _rows(conn, "SELECT proleakproof FROM pg_proc WHERE proname = 'ts_match_vq'") == [
+            (True,)
+        ]
 
         org_a, org_b = uuid.uuid4(), uuid.uuid4()
         for org in (org_a, org_b):
