@@ -34,7 +34,10 @@ median over the rounds of requests per second and of p50/p99 latency, and each r
 median of the per-round ratios. In-process, the same requests are counted (queries per
 request, at page sizes 5 and 50 too) and the slowest statement of each is EXPLAIN ANALYZEd as
 the application role (RLS on), for the JSON file. Results in var/bench/practices.json.
-``--keep`` keeps the database; ``--reuse`` serves the database a ``--keep`` run left.
+``--keep`` keeps the database; ``--reuse`` serves the database a ``--keep`` run left;
+``--no-jit`` serves with PostgreSQL's JIT compilation off (ALTER DATABASE ... SET jit = off):
+a ranked search over thousands of matches has a planner cost above ``jit_above_cost`` and
+spends more time compiling than running (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -124,6 +127,11 @@ def parse_args(argv):
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="serve a database --keep left")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--no-jit",
+        action="store_true",
+        help="serve with jit = off (ALTER DATABASE ... SET jit = off), to compare",
+    )
     return parser.parse_known_args(argv)[0]
 
 
@@ -712,7 +720,8 @@ def print_table(summary: dict, args, size: dict) -> None:
         f"gunicorn {args.workers} sync workers, wrk -t{args.threads} -c{args.connections} "
         f"-d{args.duration}s, median of {args.rounds} rounds; big organization: "
         f"{size['big_practices']:,} practices, {size['big_reactions']:,} reactions, "
-        f"{size['big_members']:,} members, among {size['organizations']} organizations:"
+        f"{size['big_members']:,} members, among {size['organizations']} organizations; "
+        f"PostgreSQL jit {args.jit_shown}:"
     )
     trivial = summary["measures"]["trivial"]["req_per_s"]
     bare = summary["measures"]["bare_select"]["req_per_s"]
@@ -777,11 +786,13 @@ def main(argv=None) -> bool:
         sessions = member_sessions(big, args.members)
         setup_seconds = time.perf_counter() - started
         print(f"  data ready in {setup_seconds:.0f} s; profiling requests in-process...")
+        jit = set_jit(url, on=not args.no_jit)
         profiles = profile_requests(sessions, url, args.app_role, big)
         from django.db import connections
 
         connections.close_all()
 
+        word_counts = search_word_counts(url, big)
         servers["rls_on"] = Server(url, args.app_role, args.port, args.workers, wrapper=True)
         servers["rls_off"] = Server(url, superuser, args.port + 1, args.workers, wrapper=False)
         checks = check_endpoints(servers, sessions)
@@ -822,6 +833,7 @@ def main(argv=None) -> bool:
             drop_database(url)
 
     summary = summarize(rounds)
+    args.jit_shown = jit
     print_table(summary, args, size)
     total_seconds = time.perf_counter() - started
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -838,6 +850,8 @@ def main(argv=None) -> bool:
             "members_rotated": len(sessions),
             "search_words": SEARCH_WORDS,
             "search_endpoint": "/api/practices/search?q=<word> (JSON)",
+            "search_word_matches_in_big_organization": word_counts,
+            "jit": jit,
             "database": database_label(url),
             "app_role": args.app_role,
         },
@@ -853,7 +867,11 @@ def main(argv=None) -> bool:
     }
     args.output.write_text(json.dumps(document, indent=2, default=str) + "\n")
     print(
-        "\nqueries per request (in-process, one member): "
+        "search words, matches among the big organization's published practices: "
+        + ", ".join(f"{word} {count:,}" for word, count in word_counts.items())
+    )
+    print(
+        "queries per request (in-process, one member): "
         + ", ".join(f"{name} {p['queries']} ({p['sql_ms']} ms SQL)" for name, p in profiles.items())
     )
     print(f"bench: results in {args.output} ({total_seconds:.0f} s in all)")
@@ -866,6 +884,37 @@ def main(argv=None) -> bool:
             higher_is_better=name != "practices_search_p99_vs_feed_api_p99",
         )
     return ok
+
+
+def set_jit(url: str, *, on: bool) -> str:
+    """The database's jit setting for the servers' new connections (the server default, or off
+    with --no-jit); returns what they get."""
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(url, autocommit=True) as conn:
+        if on:
+            conn.execute(f'ALTER DATABASE "{name}" RESET jit')
+        else:
+            conn.execute(f'ALTER DATABASE "{name}" SET jit = off')
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute("SHOW jit").fetchone()[0]
+
+
+def search_word_counts(url: str, organization_id: str) -> dict:
+    """How many of the big organization's published practices each search word matches."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return {
+            word: conn.execute(
+                "SELECT count(*) FROM practices_practice WHERE organization_id = %s "
+                "AND status = 'published' AND search_vector @@ "
+                "(websearch_to_tsquery('grove_fr', %s) || websearch_to_tsquery('grove_en', %s))",
+                [organization_id, word, word],
+            ).fetchone()[0]
+            for word in SEARCH_WORDS
+        }
 
 
 def database_users(url: str) -> dict:
