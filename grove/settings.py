@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "grove.notifications",
     "grove.insights",
     "grove.api",
+    "grove.onboarding",
 ]
 
 MIDDLEWARE = [

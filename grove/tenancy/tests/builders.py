@@ -25,6 +25,7 @@ from grove.notifications.models import (
     NotificationPreference,
     TopicFollow,
 )
+from grove.onboarding.models import ImportIssue, ScimToken, UserImport
 from grove.practices.models import (
     Attachment,
     AttachmentKind,
@@ -152,6 +153,12 @@ def _on_practice(organization: Organization, model: type[models.Model], **fields
     return model(organization=organization, practice=_saved(new_practice(organization)), **fields)
 
 
+def new_user_import(organization: Organization) -> UserImport:
+    return UserImport(
+        organization=organization, source="cli", file_sha256="0" * 64, file_format="csv"
+    )
+
+
 BUILDERS: dict[type[models.Model], RowBuilder] = {
     Organization: RowBuilder(
         new=new_organization, change=("name", lambda: "Renamed"), is_tenant=True
@@ -234,6 +241,19 @@ BUILDERS: dict[type[models.Model], RowBuilder] = {
             secret_hash="0" * 64,
         ),
         change=("revoked_at", timezone.now),
+    ),
+    UserImport: RowBuilder(new=new_user_import, change=("total_rows", lambda: 42)),
+    ImportIssue: RowBuilder(
+        new=lambda org: ImportIssue(
+            organization=org, user_import=_saved(new_user_import(org)), line=2, code="email"
+        ),
+        change=("code", lambda: "country"),
+    ),
+    ScimToken: RowBuilder(
+        new=lambda org: ScimToken(
+            organization=org, name="Okta", prefix=f"scim{_n()}", secret_hash="0" * 64
+        ),
+        change=("name", lambda: "Entra ID"),
     ),
 }
 
