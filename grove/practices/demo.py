@@ -3,7 +3,7 @@
 About 120 practices in French and English across eight topics (``demo_content``), written by the
 demo members, some targeted at a country or a job type, about 40 with a generated photo; the
 members read them, find them useful, adopt them (a few are adopted by most of the network),
-bookmark and comment on them; the manager boosts, highlights and archives a few; some are
+bookmark and comment on them; the manager boosts and highlights a few, archives one; some are
 drafts and one waits for validation. 28 more store team members join first (the dashboard
 shows a country or job type only from five people on).
 
