@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from grove.audit.events import pseudonymous_ref, record_event
 from grove.audit.models import AuditAction
@@ -62,7 +63,7 @@ def user_create(
     email is stored in lower case and must be unique across every organization.
     """
     if org_role not in OrgRole.values:
-        raise ValidationError({"org_role": "Unknown organization role."})
+        raise ValidationError({"org_role": _("Unknown organization role.")})
     _check_job_type(job_type, organization.pk)
     user = User(
         email=User.objects.normalize_email(email),
@@ -106,7 +107,7 @@ def staff_user_create(
     never create one: the caller runs unscoped (staff tools, commands) or with no tenant.
     """
     if staff_role not in StaffRole.values:
-        raise ValidationError({"staff_role": "Unknown staff role."})
+        raise ValidationError({"staff_role": _("Unknown staff role.")})
     user = User(
         email=User.objects.normalize_email(email),
         first_name=first_name.strip(),
@@ -144,7 +145,7 @@ def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
     if "job_type" in changes:
         _check_job_type(changes["job_type"], user.organization_id)
     if "org_role" in changes and changes["org_role"] not in OrgRole.values:
-        raise ValidationError({"org_role": "Unknown organization role."})
+        raise ValidationError({"org_role": _("Unknown organization role.")})
 
     changed = sorted(
         name for name, value in changes.items() if _stored_value(user, name) != _raw(value)
@@ -175,7 +176,7 @@ def user_language_set(*, actor: User, language: str) -> User:
     """Set the person's own interface language ("" follows the browser) and record
     USER_CHANGED with the field name only. Nothing is written when it does not change."""
     if language not in ("", *dict(settings.LANGUAGES)):
-        raise ValidationError({"language": "Unknown language."})
+        raise ValidationError({"language": _("Unknown language.")})
     if actor.language == language:
         return actor
     with _own_account_scope(actor, reason="profile: a staff account's own language"):
@@ -349,9 +350,9 @@ def _check_email_free(email: str, *, excluding: uuid.UUID | None = None) -> None
     with unscoped("accounts: the business email is unique across organizations"):
         taken = User.objects.filter(email=email).exclude(pk=excluding).exists()
     if taken:
-        raise ValidationError({"email": "An account with this business email already exists."})
+        raise ValidationError({"email": _("An account with this business email already exists.")})
 
 
 def _check_job_type(job_type: JobType | None, organization_id: uuid.UUID | None) -> None:
     if job_type is not None and job_type.organization_id != organization_id:
-        raise ValidationError({"job_type": "This job type belongs to another organization."})
+        raise ValidationError({"job_type": _("This job type belongs to another organization.")})

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from grove.privacy.datamap import SYSTEM, Category, Retention
@@ -12,15 +13,15 @@ from grove.tenancy.models import JobType, Organization, TenantOwnedModel
 
 
 class OrgRole(models.TextChoices):
-    MEMBER = "member", "Member"
-    MANAGER = "manager", "Manager"
+    MEMBER = "member", _("Member")
+    MANAGER = "manager", _("Manager")
 
 
 class StaffRole(models.TextChoices):
-    CSM = "csm", "Customer success manager"
-    TECHNICAL = "technical", "Technical staff"
-    SECURITY_OFFICER = "security_officer", "Security officer"
-    SECURITY_MANAGER = "security_manager", "Security manager"
+    CSM = "csm", _("Customer success manager")
+    TECHNICAL = "technical", _("Technical staff")
+    SECURITY_OFFICER = "security_officer", _("Security officer")
+    SECURITY_MANAGER = "security_manager", _("Security manager")
 
 
 class UserManager(TenantManager, BaseUserManager):

@@ -16,6 +16,9 @@ import json
 import uuid
 from collections.abc import Iterator
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
+
 from grove.core.csv import csv_lines
 from grove.tenancy.context import tenant_context
 
@@ -23,24 +26,34 @@ from . import queries
 from .models import AuditEvent
 from .queries import AccessLogFilters, Names
 
-EXPORT_FIELDS: tuple[tuple[str, str], ...] = (
-    ("event_id", "The event's public id (UUID)."),
-    ("occurred_at", "When it happened: ISO 8601, UTC."),
-    ("action", "What happened, e.g. data.view, auth.login, grant.used."),
-    ("actor_id", "Who did it (a user id); empty for the platform or an unknown person."),
-    ("actor_role", "The actor's role at the time: member, manager, or a staff role."),
-    ("actor_is_staff", "true when the actor was a member of Grove's staff."),
-    ("grant_id", "The break-glass grant the staff member acted under, if any."),
-    ("object_type", "The kind of objects read or changed, e.g. user, audit_event."),
-    ("object_ids", "Their ids (CSV: separated by spaces)."),
-    ("subject_user_id", "The person the event is about, if any."),
-    ("request_id", "The web request's id (its X-Request-ID header)."),
-    ("ip_prefix", "The network the request came from, truncated to /24 (IPv4) or /48 (IPv6)."),
-    ("details", "Further facts: ids, counts, names of fields, never values (CSV: as JSON)."),
+# (name, description shown on the access-log page, in the reader's language)
+EXPORT_FIELDS: tuple[tuple[str, str | Promise], ...] = (
+    ("event_id", gettext_lazy("The event's public id (UUID).")),
+    ("occurred_at", gettext_lazy("When it happened: ISO 8601, UTC.")),
+    ("action", gettext_lazy("What happened, e.g. data.view, auth.login, grant.used.")),
+    (
+        "actor_id",
+        gettext_lazy("Who did it (a user id); empty for the platform or an unknown person."),
+    ),
+    ("actor_role", gettext_lazy("The actor's role at the time: member, manager, or a staff role.")),
+    ("actor_is_staff", gettext_lazy("true when the actor was a member of Grove's staff.")),
+    ("grant_id", gettext_lazy("The break-glass grant the staff member acted under, if any.")),
+    ("object_type", gettext_lazy("The kind of objects read or changed, e.g. user, audit_event.")),
+    ("object_ids", gettext_lazy("Their ids (CSV: separated by spaces).")),
+    ("subject_user_id", gettext_lazy("The person the event is about, if any.")),
+    ("request_id", gettext_lazy("The web request's id (its X-Request-ID header).")),
+    (
+        "ip_prefix",
+        gettext_lazy("The network the request came from, truncated to /24 (IPv4) or /48 (IPv6)."),
+    ),
+    (
+        "details",
+        gettext_lazy("Further facts: ids, counts, names of fields, never values (CSV: as JSON)."),
+    ),
 )
-CSV_NAME_FIELDS: tuple[tuple[str, str], ...] = (
-    ("actor_name", "The actor's name, for the organization's own users only."),
-    ("subject_name", "The subject's name, for the organization's own users only."),
+CSV_NAME_FIELDS: tuple[tuple[str, str | Promise], ...] = (
+    ("actor_name", gettext_lazy("The actor's name, for the organization's own users only.")),
+    ("subject_name", gettext_lazy("The subject's name, for the organization's own users only.")),
 )
 FORMAT_VERSION = 1
 

@@ -2,6 +2,7 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from grove.privacy.datamap import SYSTEM, Category, Retention
 from grove.tenancy.context import TenantScopeError, current_scope
@@ -10,43 +11,43 @@ from grove.tenancy.models import Organization, TenantOwnedModel, refuse_other_te
 
 
 class AuditAction(models.TextChoices):
-    LOGIN = "auth.login", "Logged in"
-    LOGIN_FAILED = "auth.login_failed", "Failed login"
-    LOGOUT = "auth.logout", "Logged out"
-    PASSWORD_RESET_REQUESTED = "auth.password_reset_requested", "Password reset requested"
-    PASSWORD_RESET_DONE = "auth.password_reset_done", "Password reset"
-    USER_CREATED = "user.created", "User created"
-    USER_CHANGED = "user.changed", "User changed"
-    ORGANIZATION_CREATED = "organization.created", "Organization created"
-    ORGANIZATION_CHANGED = "organization.changed", "Organization changed"
-    ASSIGNMENT_CREATED = "staff.assignment_created", "CSM assigned"
-    ASSIGNMENT_ENDED = "staff.assignment_ended", "CSM assignment ended"
-    ROLE_CHANGED = "user.role_changed", "Role changed"
-    ACCESS_DENIED = "access.denied", "Access denied"
+    LOGIN = "auth.login", _("Logged in")
+    LOGIN_FAILED = "auth.login_failed", _("Failed login")
+    LOGOUT = "auth.logout", _("Logged out")
+    PASSWORD_RESET_REQUESTED = "auth.password_reset_requested", _("Password reset requested")
+    PASSWORD_RESET_DONE = "auth.password_reset_done", _("Password reset")
+    USER_CREATED = "user.created", _("User created")
+    USER_CHANGED = "user.changed", _("User changed")
+    ORGANIZATION_CREATED = "organization.created", _("Organization created")
+    ORGANIZATION_CHANGED = "organization.changed", _("Organization changed")
+    ASSIGNMENT_CREATED = "staff.assignment_created", _("CSM assigned")
+    ASSIGNMENT_ENDED = "staff.assignment_ended", _("CSM assignment ended")
+    ROLE_CHANGED = "user.role_changed", _("Role changed")
+    ACCESS_DENIED = "access.denied", _("Access denied")
     # Reads and writes of client data (object type and ids say what).
-    VIEW = "data.view", "Viewed"
-    LIST = "data.list", "Listed"
-    SEARCH = "data.search", "Searched"
-    EXPORT = "data.export", "Exported"
-    DOWNLOAD = "data.download", "Downloaded"
-    CREATE = "data.create", "Created"
-    UPDATE = "data.update", "Updated"
-    DELETE = "data.delete", "Deleted"
+    VIEW = "data.view", _("Viewed")
+    LIST = "data.list", _("Listed")
+    SEARCH = "data.search", _("Searched")
+    EXPORT = "data.export", _("Exported")
+    DOWNLOAD = "data.download", _("Downloaded")
+    CREATE = "data.create", _("Created")
+    UPDATE = "data.update", _("Updated")
+    DELETE = "data.delete", _("Deleted")
     # Break-glass access for staff outside their scope.
-    GRANT_REQUESTED = "grant.requested", "Access requested"
-    GRANT_APPROVED = "grant.approved", "Access approved"
-    GRANT_REJECTED = "grant.rejected", "Access rejected"
-    GRANT_USED = "grant.used", "Access used"
-    GRANT_EXPIRED = "grant.expired", "Access expired"
-    GRANT_REVOKED = "grant.revoked", "Access revoked"
+    GRANT_REQUESTED = "grant.requested", _("Access requested")
+    GRANT_APPROVED = "grant.approved", _("Access approved")
+    GRANT_REJECTED = "grant.rejected", _("Access rejected")
+    GRANT_USED = "grant.used", _("Access used")
+    GRANT_EXPIRED = "grant.expired", _("Access expired")
+    GRANT_REVOKED = "grant.revoked", _("Access revoked")
     # Second factor for staff.
-    OTP_ENROLLED = "auth.otp_enrolled", "Second factor enrolled"
-    OTP_VERIFIED = "auth.otp_verified", "Second factor verified"
-    OTP_FAILED = "auth.otp_failed", "Second factor failed"
-    RECOVERY_CODE_USED = "auth.recovery_code_used", "Recovery code used"
+    OTP_ENROLLED = "auth.otp_enrolled", _("Second factor enrolled")
+    OTP_VERIFIED = "auth.otp_verified", _("Second factor verified")
+    OTP_FAILED = "auth.otp_failed", _("Second factor failed")
+    RECOVERY_CODE_USED = "auth.recovery_code_used", _("Recovery code used")
     # The log itself.
-    ANCHOR_WRITTEN = "audit.anchor_written", "Access-log anchor written"
-    PURGED = "audit.purged", "Access-log events purged"
+    ANCHOR_WRITTEN = "audit.anchor_written", _("Access-log anchor written")
+    PURGED = "audit.purged", _("Access-log events purged")
 
 
 class AuditEventQuerySet(TenantQuerySet):

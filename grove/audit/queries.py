@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from grove.accounts.models import StaffRole, User
 from grove.staff.models import AccessGrant
@@ -180,7 +181,7 @@ def grants_by_id(events: Iterable[AuditEvent]) -> dict[uuid.UUID, AccessGrant]:
 
 def actor_choices(*, include_org_users: bool) -> list[tuple[str, str]]:
     """The actor filter's options: everyone, staff, then each of the organization's users."""
-    choices = [("", "Everyone"), (STAFF_ACTOR, "Grove staff")]
+    choices = [("", gettext("Everyone")), (STAFF_ACTOR, gettext("Grove staff"))]
     if include_org_users:
         choices += [
             (str(pk), f"{first} {last}".strip())
@@ -192,7 +193,7 @@ def actor_choices(*, include_org_users: bool) -> list[tuple[str, str]]:
 
 
 def action_choices() -> list[tuple[str, str]]:
-    return [("", "Any action"), *AuditAction.choices]
+    return [("", gettext("Any action")), *AuditAction.choices]
 
 
 def _event_by_public_id(value: str | None) -> AuditEvent | None:

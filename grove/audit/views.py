@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -72,7 +73,7 @@ def access_log_export_view(request, export_format: str, organization: str | None
     form = AccessLogFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
         # Never a wider export than asked for: a filter that does not parse is refused.
-        return HttpResponseBadRequest("Invalid filters.", content_type="text/plain")
+        return HttpResponseBadRequest(gettext("Invalid filters."), content_type="text/plain")
     filters = form.filters() if request.GET else queries.AccessLogFilters()
     with access_scope(access):
         up_to_event = queries.newest_event(filters)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .charts import Chart, bar_list_chart, month_title, time_chart
 from .disclosure import K_ANONYMITY
@@ -71,7 +72,13 @@ def panels(board: Dashboard) -> dict[str, Panel]:
         )
         data = Table(
             caption=title,
-            headers=[group_header, _("Members"), _("Active"), _("Active share"), _("Adoptions")],
+            headers=[
+                group_header,
+                _("Members"),
+                pgettext("members", "Active"),
+                _("Active share"),
+                _("Adoptions"),
+            ],
             rows=[
                 (row.label, [row.members, row.active, row.active_share, row.adoptions])
                 for row in table.all_rows

@@ -12,6 +12,7 @@ import uuid
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from grove.privacy.datamap import SYSTEM, Category, Retention
@@ -68,10 +69,10 @@ class Tag(TenantOwnedModel):
 
 
 class PracticeStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PENDING = "pending", "Waiting for validation"
-    PUBLISHED = "published", "Published"
-    ARCHIVED = "archived", "Archived"
+    DRAFT = "draft", _("Draft")
+    PENDING = "pending", _("Waiting for validation")
+    PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
 
 
 class PracticeLanguage(models.TextChoices):
@@ -217,8 +218,8 @@ class PracticeJobTypeTarget(TenantOwnedModel):
 
 
 class AttachmentKind(models.TextChoices):
-    IMAGE = "image", "Photo"
-    VIDEO = "video", "Video"
+    IMAGE = "image", _("Photo")
+    VIDEO = "video", _("Video")
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -268,9 +269,9 @@ class Attachment(TenantOwnedModel):
 
 
 class ReactionKind(models.TextChoices):
-    USEFUL = "useful", "Useful"
-    ADOPTED = "adopted", "I adopted it"
-    BOOKMARK = "bookmark", "Bookmarked"
+    USEFUL = "useful", _("Useful")
+    ADOPTED = "adopted", _("I adopted it")
+    BOOKMARK = "bookmark", _("Bookmarked")
 
 
 class Reaction(TenantOwnedModel):

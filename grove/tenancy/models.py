@@ -2,6 +2,7 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from grove.privacy.datamap import SYSTEM, Category, Retention
 
@@ -30,9 +31,9 @@ class Organization(models.Model):
     """A client company: the tenant. Its row outlives its data as a tombstone."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        ENDED = "ended", "Contract ended"
-        PURGED = "purged", "Personal data purged"
+        ACTIVE = "active", _("Active")
+        ENDED = "ended", _("Contract ended")
+        PURGED = "purged", _("Personal data purged")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
