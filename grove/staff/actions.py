@@ -17,12 +17,15 @@ import datetime
 import logging
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from grove.accounts.models import OrgRole, StaffRole, User
 from grove.audit.events import record_event
@@ -94,11 +97,13 @@ def _grant_request(
     ticket_ref = (ticket_ref or "").strip()
     errors = {}
     if not reason:
-        errors["reason"] = "Say why you need access."
+        errors["reason"] = _("Say why you need access.")
     if not ticket_ref:
-        errors["ticket_ref"] = "Give the incident or ticket reference."
+        errors["ticket_ref"] = _("Give the incident or ticket reference.")
     if not 1 <= int(duration_minutes) <= GRANT_MAX_MINUTES:
-        errors["duration_minutes"] = f"Between 1 and {GRANT_MAX_MINUTES} minutes (8 hours)."
+        errors["duration_minutes"] = _("Between 1 and %(maximum)s minutes (8 hours).") % {
+            "maximum": GRANT_MAX_MINUTES
+        }
     if errors:
         raise ValidationError(errors)
     now = at or timezone.now()
@@ -108,7 +113,7 @@ def _grant_request(
         )
         if AccessGrant.objects.filter(pending_or_active, requester_id=actor.pk).exists():
             raise ValidationError(
-                "You already have a pending request or an active grant for this organization."
+                _("You already have a pending request or an active grant for this organization.")
             )
         grant = AccessGrant(
             organization=organization,
@@ -228,7 +233,7 @@ def _grant_reject(*, actor: User, grant: AccessGrant, request) -> AccessGrant:
 def _grant_revoke(*, actor: User, grant: AccessGrant, request) -> AccessGrant:
     grant = _locked(grant)
     if not (grant.status == AccessGrant.Status.REQUESTED or grant.is_active):
-        raise ValidationError("This grant has already ended.")
+        raise ValidationError(_("This grant has already ended."))
     grant.status = AccessGrant.Status.REVOKED
     grant.revoked_by = actor
     grant.revoked_at = timezone.now()
@@ -253,7 +258,7 @@ def _locked(grant: AccessGrant) -> AccessGrant:
 def _locked_pending(grant: AccessGrant) -> AccessGrant:
     grant = _locked(grant)
     if grant.status != AccessGrant.Status.REQUESTED:
-        raise ValidationError("This request has already been decided or withdrawn.")
+        raise ValidationError(_("This request has already been decided or withdrawn."))
     return grant
 
 
@@ -294,15 +299,20 @@ def _grant_approved_mails(grant: AccessGrant) -> list[EmailMultiAlternatives]:
         )
     with unscoped("grant mail: the staff member's name and role, shown to the client"):
         requester = User.objects.get(pk=grant.requester_id)
-    context = {
-        "organization": organization,
-        "requester_name": requester.full_name,
-        "requester_role": requester.get_staff_role_display(),
-        "grant": grant,
-    }
-    subject = render_to_string("staff/grant_approved_subject.txt", context).strip()
-    body = render_to_string("staff/grant_approved_email.txt", context)
-    return [EmailMultiAlternatives(subject=subject, body=body, to=[m.email]) for m in managers]
+    mails = []
+    for manager in managers:
+        # In the manager's own language (the profile's; English when it follows the browser).
+        with translation.override(manager.language or settings.LANGUAGE_CODE):
+            context = {
+                "organization": organization,
+                "requester_name": requester.full_name,
+                "requester_role": requester.get_staff_role_display(),
+                "grant": grant,
+            }
+            subject = render_to_string("staff/grant_approved_subject.txt", context).strip()
+            body = render_to_string("staff/grant_approved_email.txt", context)
+        mails.append(EmailMultiAlternatives(subject=subject, body=body, to=[manager.email]))
+    return mails
 
 
 def _send(messages: list[EmailMultiAlternatives], *, grant_id: uuid.UUID) -> None:
@@ -360,10 +370,12 @@ def _assignment_create(
     *, actor: User, organization: Organization, csm: User, request, at: datetime.datetime | None
 ) -> CsmAssignment:
     if csm.staff_role != StaffRole.CSM or not csm.is_active:
-        raise ValidationError({"csm": "Only an active customer success manager can be assigned."})
+        raise ValidationError(
+            {"csm": _("Only an active customer success manager can be assigned.")}
+        )
     with tenant_context(organization):
         if CsmAssignment.objects.filter(csm_id=csm.pk, ended_at__isnull=True).exists():
-            raise ValidationError({"csm": "This CSM already serves this organization."})
+            raise ValidationError({"csm": _("This CSM already serves this organization.")})
         assignment = CsmAssignment(
             organization=organization,
             csm=csm,
@@ -374,7 +386,9 @@ def _assignment_create(
             with transaction.atomic():
                 assignment.save(force_insert=True)
         except IntegrityError as error:  # a concurrent assignment of the same pair
-            raise ValidationError({"csm": "This CSM already serves this organization."}) from error
+            raise ValidationError(
+                {"csm": _("This CSM already serves this organization.")}
+            ) from error
     record_event(
         action=AuditAction.ASSIGNMENT_CREATED,
         actor=actor,
@@ -393,7 +407,7 @@ def _assignment_end(*, actor: User, assignment: CsmAssignment, request) -> CsmAs
     with tenant_context(assignment.organization_id):
         assignment = CsmAssignment.objects.select_for_update().get(pk=assignment.pk)
         if assignment.ended_at is not None:
-            raise ValidationError("This assignment has already ended.")
+            raise ValidationError(_("This assignment has already ended."))
         assignment.ended_at = timezone.now()
         assignment.save(update_fields=["ended_at"])
     record_event(
@@ -412,11 +426,15 @@ def _assignment_end(*, actor: User, assignment: CsmAssignment, request) -> CsmAs
 
 
 REFUSAL_MESSAGES = {
-    "own_request": "You cannot decide your own access request: another approver must.",
-    "not_a_decider": "Only a security officer or a security manager can decide access requests.",
-    "not_allowed": "Only an approver or the requester can revoke this grant.",
-    "not_staff": "Only Grove staff can request access.",
-    "not_a_security_manager": "Only a security manager can change CSM assignments.",
+    "own_request": gettext_lazy(
+        "You cannot decide your own access request: another approver must."
+    ),
+    "not_a_decider": gettext_lazy(
+        "Only a security officer or a security manager can decide access requests."
+    ),
+    "not_allowed": gettext_lazy("Only an approver or the requester can revoke this grant."),
+    "not_staff": gettext_lazy("Only Grove staff can request access."),
+    "not_a_security_manager": gettext_lazy("Only a security manager can change CSM assignments."),
 }
 
 
@@ -443,4 +461,6 @@ def _refuse(
     }
     with transaction.atomic():
         event = record_event(request=request, **fields)
-    raise ActionRefused(REFUSAL_MESSAGES[why], event_fields=fields, event_public_id=event.public_id)
+    raise ActionRefused(
+        str(REFUSAL_MESSAGES[why]), event_fields=fields, event_public_id=event.public_id
+    )

@@ -2,12 +2,22 @@
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from grove.accounts.models import OrgRole, StaffRole
 
 from .factories import JobTypeFactory, OrganizationFactory, StaffUserFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts and ends in the default language: a request in French (a profile or
+    Accept-Language) leaves French active in the thread, which would leak into the next test."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -233,3 +233,31 @@ def test_a_practice_page_shows_the_reactions_in_french(client, french_alice, bob
     assert "Utile" in page
     assert "0 adoption" in page
     assert "I adopted it" not in page
+
+
+# --- Mails ---------------------------------------------------------------------------------
+
+
+def test_the_grant_mail_reaches_each_manager_in_their_own_language(
+    tech, security_officer, bob, org_a, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from grove.accounts.models import OrgRole
+    from grove.staff.actions import grant_approve, grant_request
+
+    french_manager = UserFactory(organization=org_a, org_role=OrgRole.MANAGER, language="fr")
+    grant = grant_request(
+        actor=tech, organization=org_a, reason="Feed down", ticket_ref="INC-9", duration_minutes=60
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        grant_approve(actor=security_officer, grant=grant)
+
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+    french, english = by_recipient[french_manager.email], by_recipient[bob.email]
+    assert french.subject == "Accès du personnel de Grove à Organization A approuvé"
+    assert "Équipe technique" in french.body  # the requester's role, in French too
+    assert "journal des accès" in french.body
+    assert english.subject == "Grove staff access to Organization A approved"
+    assert "Technical staff" in english.body
