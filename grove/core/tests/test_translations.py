@@ -25,7 +25,7 @@ from grove.core.testing.factories import PracticeFactory, UserFactory
 LOCALE_DIR = Path(settings.BASE_DIR) / "grove" / "locale"
 PO_PATH = LOCALE_DIR / "fr" / "LC_MESSAGES" / "django.po"
 MO_PATH = PO_PATH.with_suffix(".mo")
-# What makemessages must not read (the same list as in docs/architecture.md).
+# Not sources: what makemessages is told to ignore (docs/architecture.md), and the catalogue.
 NOT_SOURCES = (".venv", "var", "bench", "node_modules", ".git", "__pycache__", "locale")
 
 
