@@ -71,6 +71,10 @@ class User(TenantOwnedModel, AbstractBaseUser):
         max_length=5, choices=settings.LANGUAGES, blank=True, default="", db_default=""
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # When the person accepted the terms of use, activating their account from an invitation.
+    terms_accepted_at = models.DateTimeField(null=True, blank=True)
+    # When an identity provider deleted the account through SCIM (kept deactivated, not deleted).
+    deprovisioned_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -93,6 +97,8 @@ class User(TenantOwnedModel, AbstractBaseUser):
         "created_at": SYSTEM,
         "password": (Category.CREDENTIAL, Retention.UNTIL_ERASED),
         "last_login": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+        "terms_accepted_at": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+        "deprovisioned_at": SYSTEM,
     }
 
     class Meta:
@@ -141,3 +147,108 @@ class User(TenantOwnedModel, AbstractBaseUser):
 
     def get_short_name(self) -> str:
         return self.first_name
+
+
+class DeliveryStatus(models.TextChoices):
+    NONE = "", _("Not reported")
+    DELIVERED = "delivered", _("Delivered")
+    DEFERRED = "deferred", _("Deferred")
+    BOUNCED = "bounced", _("Bounced")
+    COMPLAINED = "complained", _("Marked as spam")
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", _("Not sent yet")
+    SENT = "sent", _("Sent")
+    OPENED = "opened", _("Opened")
+    ACTIVATED = "activated", _("Activated")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+    BOUNCED = "bounced", _("Bounced")
+    COMPLAINED = "complained", _("Marked as spam")
+
+
+class Invitation(TenantOwnedModel):
+    """An invitation mail's single-use, expiring activation link for one person.
+
+    Only the SHA-256 of the link's token is stored: the token is made by the task that sends
+    the mail, and lives nowhere but in that mail. At most one invitation per person is pending
+    at a time (sending a new one revokes the previous).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", db_index=True
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    # Null until the mail is sent (the task makes the token); unique: the lookup of a link.
+    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # The confirmation page was opened (by the person, or a mail scanner following the link).
+    opened_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    delivery_status = models.CharField(
+        max_length=12, choices=DeliveryStatus.choices, blank=True, default=""
+    )
+    # The mail provider's message id (anymail), to match its tracking events to this row.
+    provider_message_id = models.CharField(max_length=255, blank=True, default="", db_index=True)
+
+    DATA_MAP = {
+        "id": SYSTEM,
+        "organization": SYSTEM,
+        "user": (Category.PERSON_REFERENCE, Retention.UNTIL_ERASED),
+        "token_hash": (Category.CREDENTIAL, Retention.UNTIL_ERASED),
+        "created_by": (Category.PERSON_REFERENCE, Retention.UNTIL_ERASED),
+        "created_at": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+        "sent_at": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+        "opened_at": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+        "accepted_at": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+        "expires_at": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+        "revoked_at": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+        "delivery_status": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+        "provider_message_id": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+    }
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="invitation_by_user")]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk}"
+
+    def status_at(self, now) -> str:
+        """The status shown to managers: the most telling fact first."""
+        if self.accepted_at is not None:
+            return InvitationStatus.ACTIVATED
+        if self.revoked_at is not None:
+            return InvitationStatus.REVOKED
+        if self.delivery_status == DeliveryStatus.BOUNCED:
+            return InvitationStatus.BOUNCED
+        if self.delivery_status == DeliveryStatus.COMPLAINED:
+            return InvitationStatus.COMPLAINED
+        if self.expires_at <= now:
+            return InvitationStatus.EXPIRED
+        if self.opened_at is not None:
+            return InvitationStatus.OPENED
+        if self.sent_at is not None:
+            return InvitationStatus.SENT
+        return InvitationStatus.PENDING
+
+    @property
+    def status(self) -> str:
+        return self.status_at(timezone.now())
+
+    def is_usable_at(self, now) -> bool:
+        """Whether the link may still activate the account (sent, not used, revoked, expired)."""
+        return (
+            self.token_hash is not None
+            and self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > now
+        )

@@ -23,6 +23,11 @@ class AuditAction(models.TextChoices):
     ASSIGNMENT_CREATED = "staff.assignment_created", _("CSM assigned")
     ASSIGNMENT_ENDED = "staff.assignment_ended", _("CSM assignment ended")
     ROLE_CHANGED = "user.role_changed", _("Role changed")
+    # Invitations and account activation.
+    INVITATION_SENT = "invitation.sent", _("Invitation sent")
+    INVITATION_REVOKED = "invitation.revoked", _("Invitation revoked")
+    INVITATION_ACCEPTED = "invitation.accepted", _("Invitation accepted (account activated)")
+    INVITATION_DELIVERY = "invitation.delivery", _("Invitation delivery reported")
     ACCESS_DENIED = "access.denied", _("Access denied")
     # Reads and writes of client data (object type and ids say what).
     VIEW = "data.view", _("Viewed")

@@ -91,6 +91,7 @@ def test_users_personal_fields_are_exactly_the_policys():
         "country": "business.country",
         "job_type": "business.job_type",
         "last_login": "log.functional",
+        "terms_accepted_at": "log.functional",  # when the terms of use were accepted
     }
 
 

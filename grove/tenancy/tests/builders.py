@@ -7,6 +7,7 @@ names a field and a value for the update tests.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import uuid
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import Any
 from django.db import connection, models
 from django.utils import timezone
 
-from grove.accounts.models import OrgRole, StaffRole, User
+from grove.accounts.models import Invitation, OrgRole, StaffRole, User
 from grove.api.models import ApiToken
 from grove.audit.models import AuditAction, AuditEvent
 from grove.notifications.models import (
@@ -248,6 +249,14 @@ BUILDERS: dict[type[models.Model], RowBuilder] = {
             organization=org, user_import=_saved(new_user_import(org)), line=2, code="email"
         ),
         change=("code", lambda: "country"),
+    ),
+    Invitation: RowBuilder(
+        new=lambda org: Invitation(
+            organization=org,
+            user=_saved(new_user(org)),
+            expires_at=timezone.now() + datetime.timedelta(days=7),
+        ),
+        change=("opened_at", timezone.now),
     ),
     ScimToken: RowBuilder(
         new=lambda org: ScimToken(
