@@ -28,6 +28,13 @@ class AuditAction(models.TextChoices):
     INVITATION_REVOKED = "invitation.revoked", _("Invitation revoked")
     INVITATION_ACCEPTED = "invitation.accepted", _("Invitation accepted (account activated)")
     INVITATION_DELIVERY = "invitation.delivery", _("Invitation delivery reported")
+    # Provisioning (list import, SCIM, managers) and the list imports themselves.
+    USER_DEACTIVATED = "user.deactivated", _("User deactivated")
+    USER_REACTIVATED = "user.reactivated", _("User reactivated")
+    IMPORT_PREVIEWED = "import.previewed", _("User list previewed")
+    IMPORT_COMMITTED = "import.committed", _("User list imported")
+    IMPORT_REJECTED = "import.rejected", _("User list rejected")
+    IMPORT_DISCARDED = "import.discarded", _("User list discarded")
     ACCESS_DENIED = "access.denied", _("Access denied")
     # Reads and writes of client data (object type and ids say what).
     VIEW = "data.view", _("Viewed")
