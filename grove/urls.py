@@ -10,4 +10,6 @@ urlpatterns = [
     path("notifications/", include("grove.notifications.urls")),
     path("insights/", include("grove.insights.urls")),
     path("api/", include("grove.api.urls")),
+    path("onboarding/scim-tokens/", include("grove.onboarding.scim.token_urls")),
+    path("scim/v2/", include("grove.onboarding.scim.urls")),
 ]
