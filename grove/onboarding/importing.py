@@ -1,0 +1,783 @@
+"""The client's user list: reading it (CSV or XLSX, streamed), mapping its columns, and the
+validation and write passes behind ``import_preview`` and ``import_commit`` (actions.py).
+
+Minimisation: only the five allowed columns are ever read past the header. Any other column is
+named in ``UserImport.dropped_columns`` (its header only) and its values are skipped as the rows
+stream by: never stored, logged, put in a task's arguments or an audit event. The normalised
+file kept between preview and commit holds the five columns only.
+
+Memory stays flat whatever the file's size: rows stream from the upload (never read whole), are
+handled in batches of ``BATCH_SIZE``, and only the set of the list's emails is kept (duplicates,
+full sync). New users are written by PostgreSQL ``COPY`` into a temporary table, then one
+``INSERT … SELECT`` per batch into accounts_user under the tenant's row-level security (``COPY
+FROM`` itself is refused on a table with RLS enabled); ``bulk_create`` on SQLite.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime
+import hashlib
+import io
+import itertools
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.core.files import File
+from django.db import connection
+from django.utils.translation import gettext_lazy as _
+
+from grove.accounts.models import OrgRole, User
+from grove.audit.events import record_event
+from grove.audit.models import AuditAction
+from grove.tenancy.context import tenant_context, unscoped
+from grove.tenancy.models import Organization
+
+from .models import ImportIssue, UserImport
+from .provisioning import (
+    PersonCleaner,
+    PersonRecord,
+    RecordError,
+    _fold_tight,
+    normalise_email,
+    record_error,
+    send_invitations,
+    unusable_password,
+)
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 500_000
+BATCH_SIZE = 2000
+AUDIT_IDS_PER_EVENT = 1000
+
+COLUMNS = ("email", "first_name", "last_name", "country", "job_type")
+REQUIRED_COLUMNS = ("email", "first_name", "last_name")
+COLUMN_LABELS = {
+    "email": _("email"),
+    "first_name": _("first name"),
+    "last_name": _("last name"),
+    "country": _("country"),
+    "job_type": _("job type"),
+}
+# Header names accepted for each column, English and French (folded: case, accents, spaces,
+# underscores and hyphens ignored).
+HEADER_NAMES = {
+    "email": (
+        "email",
+        "e-mail",
+        "mail",
+        "email address",
+        "e-mail address",
+        "business email",
+        "work email",
+        "courriel",
+        "adresse e-mail",
+        "adresse email",
+        "adresse mail",
+        "adresse courriel",
+        "mel",
+    ),
+    "first_name": ("first name", "firstname", "given name", "prénom", "prenom"),
+    "last_name": (
+        "last name",
+        "lastname",
+        "surname",
+        "family name",
+        "nom",
+        "nom de famille",
+        "nom d'usage",
+    ),
+    "country": ("country", "country code", "pays", "code pays"),
+    "job_type": ("job type", "job", "job title", "métier", "fonction", "type de métier", "poste"),
+}
+HEADER_INDEX = {
+    _fold_tight(name): column for column, names in HEADER_NAMES.items() for name in names
+}
+
+# The normalised file: the line number, the preview's outcome, the five columns.
+NORMALISED_HEADER = ("line", "outcome", *COLUMNS)
+
+MESSAGES = {
+    "too_big": _("The file is larger than %(max_mb)s MB."),
+    "too_many_rows": _("The file has more than %(max_rows)s rows."),
+    "unsupported_format": _("Unsupported file: send a CSV file or an Excel workbook (.xlsx)."),
+    "unreadable": _("The file could not be read as CSV or XLSX."),
+    "empty": _("The file has no header line."),
+    "missing_column": _("Required column(s) missing: %(columns)s."),
+    "duplicate_column": _("Column given twice: %(columns)s."),
+    "malformed": _("Malformed line (wrong number of fields or broken quoting)."),
+    "undecodable": _("This line contains bytes that are not text."),
+}
+
+
+class ImportRefused(Exception):
+    """The whole file is refused (too big, unreadable, a required column missing...)."""
+
+    def __init__(self, code: str, **params) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(code)  # the code only: exception texts reach logs
+
+    @property
+    def message(self) -> str:
+        return str(MESSAGES[self.code]) % self.params if self.params else str(MESSAGES[self.code])
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    create_missing_job_types: bool = False
+    full_sync: bool = False
+    max_bytes: int = MAX_FILE_BYTES
+    max_rows: int = MAX_ROWS
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """An opened list: its format, hash, column mapping and a stream of its rows."""
+
+    file_format: str
+    sha256: str
+    dropped_columns: list[str]
+    rows: Iterator[tuple[int, dict[str, str] | None, str]]  # (line, values, issue code)
+
+
+def _file_size(fileobj) -> int:
+    size = getattr(fileobj, "size", None)
+    if size is not None:
+        return size
+    position = fileobj.tell()
+    fileobj.seek(0, io.SEEK_END)
+    size = fileobj.tell()
+    fileobj.seek(position)
+    return size
+
+
+def _scan(fileobj) -> tuple[str, bytes, int, int]:
+    """One streamed pass: the SHA-256, the first bytes, and how the bytes read as UTF-8
+    (non-ASCII characters decoded, bytes that are not UTF-8)."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    head = b""
+    good = bad = 0
+    fileobj.seek(0)
+    while chunk := fileobj.read(1024 * 1024):
+        digest.update(chunk)
+        if len(head) < 8:
+            head += chunk[:8]
+        text = decoder.decode(chunk)
+        if not text.isascii():
+            for char in text:
+                if "\udc80" <= char <= "\udcff":
+                    bad += 1
+                elif char > "\x7f":
+                    good += 1
+    fileobj.seek(0)
+    return digest.hexdigest(), head, good, bad
+
+
+def open_table(fileobj, *, max_bytes: int = MAX_FILE_BYTES, max_rows: int = MAX_ROWS) -> Table:
+    """Open an uploaded list (a binary file object) without reading it whole.
+
+    Raises ImportRefused for a file too big, not CSV/XLSX, or without the required columns.
+    The rows are checked lazily: a malformed line is an issue on its line, and more than
+    ``max_rows`` rows raises ImportRefused while iterating.
+    """
+    if _file_size(fileobj) > max_bytes:
+        raise ImportRefused("too_big", max_mb=max_bytes // (1024 * 1024))
+    sha256, head, good, bad = _scan(fileobj)
+    if head.startswith(b"PK\x03\x04"):
+        return _open_xlsx(fileobj, sha256, max_rows)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # the old binary .xls
+        raise ImportRefused("unsupported_format")
+    # Strict UTF-8 (or with a few stray bytes among real UTF-8 text), else Windows-1252: a
+    # Latin-1 list with accents is never valid UTF-8.
+    encoding = "utf-8" if bad == 0 or good > bad else "cp1252"
+    return _open_csv(fileobj, sha256, encoding, max_rows)
+
+
+def _decoded_lines(fileobj, encoding: str) -> Iterator[str]:
+    first = True
+    for raw in File(fileobj):  # Django's File: lines in chunks, \n, \r\n or \r
+        line = raw.decode(encoding, errors="surrogateescape")
+        if first:
+            line = line.removeprefix("\ufeff")
+            first = False
+        yield line
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    try:
+        return csv.Sniffer().sniff(header_line, delimiters=",;").delimiter
+    except csv.Error:
+        return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def _map_headers(headers: list[str]) -> tuple[dict[str, int], list[str]]:
+    positions: dict[str, int] = {}
+    dropped: list[str] = []
+    twice: set[str] = set()
+    for position, header in enumerate(headers):
+        column = HEADER_INDEX.get(_fold_tight(header or ""))
+        if column is None:
+            name = " ".join(str(header or "").split())[:100]
+            # A blank header names its position; a header that is not text is not repeated.
+            if not name or any("\udc80" <= c <= "\udcff" for c in name):
+                name = f"#{position + 1}"
+            dropped.append(name)
+        elif column in positions:
+            twice.add(column)
+        else:
+            positions[column] = position
+    if twice:
+        raise ImportRefused(
+            "duplicate_column", columns=", ".join(str(COLUMN_LABELS[c]) for c in sorted(twice))
+        )
+    missing = [c for c in REQUIRED_COLUMNS if c not in positions]
+    if missing:
+        raise ImportRefused(
+            "missing_column", columns=", ".join(str(COLUMN_LABELS[c]) for c in missing)
+        )
+    return positions, dropped
+
+
+def _open_csv(fileobj, sha256: str, encoding: str, max_rows: int) -> Table:
+    lines = _decoded_lines(fileobj, encoding)
+    header_line = next((line for line in lines if line.strip()), None)
+    if header_line is None:
+        raise ImportRefused("empty")
+    delimiter = _sniff_delimiter(header_line)
+    headers = next(csv.reader([header_line], delimiter=delimiter), [])
+    positions, dropped = _map_headers(headers)
+
+    def rows() -> Iterator[tuple[int, dict[str, str] | None, str]]:
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)
+        line = 1
+        count = 0
+        while True:
+            line += 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                count += 1
+                if count > max_rows:
+                    raise ImportRefused("too_many_rows", max_rows=max_rows) from None
+                yield line, None, "malformed"
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line
+            count += 1
+            if count > max_rows:
+                raise ImportRefused("too_many_rows", max_rows=max_rows)
+            if len(cells) < len(headers) or any(c.strip() for c in cells[len(headers) :]):
+                yield line, None, "malformed"
+                continue
+            values = {column: cells[position] for column, position in positions.items()}
+            if any(_undecodable(value) for value in values.values()):
+                yield line, None, "undecodable"
+                continue
+            yield line, values, ""
+
+    return Table(file_format="csv", sha256=sha256, dropped_columns=dropped, rows=rows())
+
+
+def _undecodable(value: str) -> bool:
+    return not value.isascii() and any("\udc80" <= c <= "\udcff" for c in value)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _open_xlsx(fileobj, sha256: str, max_rows: int) -> Table:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(fileobj, read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        cells = sheet.iter_rows(values_only=True)
+        header_row = next((row for row in cells if any(v not in (None, "") for v in row)), None)
+    except ImportRefused:
+        raise
+    except Exception:  # a broken or hostile workbook: openpyxl raises many kinds
+        raise ImportRefused("unreadable") from None
+    if header_row is None:
+        workbook.close()
+        raise ImportRefused("empty")
+    headers = [_cell_text(value).strip() for value in header_row]
+    positions, dropped = _map_headers(headers)
+
+    def rows() -> Iterator[tuple[int, dict[str, str] | None, str]]:
+        line = 1
+        count = 0
+        try:
+            for row in cells:
+                line += 1
+                values = {
+                    column: _cell_text(row[position]) if position < len(row) else ""
+                    for column, position in positions.items()
+                }
+                if not any(value.strip() for value in values.values()):
+                    continue
+                count += 1
+                if count > max_rows:
+                    raise ImportRefused("too_many_rows", max_rows=max_rows)
+                yield line, values, ""
+        finally:
+            workbook.close()
+
+    return Table(file_format="xlsx", sha256=sha256, dropped_columns=dropped, rows=rows())
+
+
+# --- Validation ---------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the list after validation and comparison with the accounts."""
+
+    line: int
+    values: dict[str, str]  # the five columns as given (stripped); empty for a broken line
+    record: PersonRecord | None = None
+    errors: list[RecordError] = field(default_factory=list)
+    outcome: str = ""  # "create", "update", "unchanged", "error"
+    existing: dict | None = None  # the account's current values (update, unchanged)
+    changes: dict = field(default_factory=dict)  # {attname: new value}
+    reactivate: bool = False
+
+
+class Validator:
+    """Validates the rows of one list for one organization, batch after batch."""
+
+    def __init__(self, organization: Organization, *, create_missing_job_types: bool) -> None:
+        self.organization = organization
+        self.create_missing_job_types = create_missing_job_types
+        self.cleaner = PersonCleaner(
+            organization, create_missing_job_types=create_missing_job_types
+        )
+        self.emails: set[str] = set()  # every email of the list (duplicates, full sync)
+
+    def batches(
+        self, rows: Iterable[tuple[int, dict[str, str] | None, str]]
+    ) -> Iterator[list[Row]]:
+        iterator = iter(rows)
+        while batch := list(itertools.islice(iterator, BATCH_SIZE)):
+            yield self._resolve([self._clean(*row) for row in batch])
+
+    def _clean(self, line: int, values: dict[str, str] | None, issue: str) -> Row:
+        if values is None:
+            return Row(line=line, values={}, errors=[record_error("", issue)], outcome="error")
+        values = {column: (values.get(column) or "").strip() for column in COLUMNS}
+        record, errors = self.cleaner.clean(**values)
+        email = normalise_email(values["email"])
+        if email:
+            if email in self.emails:
+                errors = [*errors, record_error("email", "duplicate")]
+                record = None
+            self.emails.add(email)
+        return Row(
+            line=line,
+            values=values,
+            record=record,
+            errors=errors,
+            outcome="error" if errors else "",
+        )
+
+    def _resolve(self, rows: list[Row]) -> list[Row]:
+        valid = [row for row in rows if row.record is not None]
+        with unscoped("user import: business emails are unique across organizations"):
+            existing = {
+                account["email"]: account
+                for account in User.objects.filter(
+                    email__in=[row.record.email for row in valid]
+                ).values(
+                    "id",
+                    "email",
+                    "organization_id",
+                    "first_name",
+                    "last_name",
+                    "country",
+                    "job_type_id",
+                    "is_active",
+                )
+            }
+        for row in valid:
+            record = row.record
+            account = existing.get(record.email)
+            if account is None:
+                row.outcome = "create"
+                continue
+            if account["organization_id"] != self.organization.pk:
+                row.errors = [record_error("email", "other_organization")]
+                row.record = None
+                row.outcome = "error"
+                continue
+            job_type = self.cleaner.job_types.get(_fold_job(record.job_type))
+            wanted = {
+                "first_name": record.first_name,
+                "last_name": record.last_name,
+                "country": record.country,
+                # A job type still to be created is a change (None never equals it).
+                "job_type_id": job_type.pk if job_type else (None if not record.job_type else ""),
+            }
+            row.existing = account
+            row.changes = {k: v for k, v in wanted.items() if account[k] != v}
+            row.reactivate = not account["is_active"]
+            row.outcome = "update" if row.changes or row.reactivate else "unchanged"
+        return rows
+
+
+def _fold_job(name: str) -> str:
+    from .provisioning import fold
+
+    return fold(name)
+
+
+def members_absent_from(organization: Organization, emails: set[str]) -> list:
+    """Ids of the organization's active members whose email is not in the list. Managers are
+    never deactivated by a list: a manager removed by mistake could not undo it."""
+    with tenant_context(organization):
+        return [
+            pk
+            for pk, email in User.objects.filter(
+                organization=organization, is_active=True, org_role=OrgRole.MEMBER
+            )
+            .values_list("id", "email")
+            .iterator(chunk_size=5000)
+            if email not in emails
+        ]
+
+
+# --- Preview ------------------------------------------------------------------------------
+
+
+def write_preview(*, user_import: UserImport, table: Table, validator: Validator) -> None:
+    """Validate every row, keep the normalised list and the issues, count the outcomes."""
+    counts: dict[str, int] = defaultdict(int)
+    total = 0
+    with tempfile.TemporaryFile() as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        writer = csv.writer(text)
+        writer.writerow(NORMALISED_HEADER)
+        for batch in validator.batches(table.rows):
+            issues = []
+            for row in batch:
+                total += 1
+                counts[row.outcome] += 1
+                writer.writerow([row.line, row.outcome, *(row.values.get(c, "") for c in COLUMNS)])
+                issues.extend(_issues(user_import, row))
+            with tenant_context(user_import.organization_id):
+                ImportIssue.objects.bulk_create(issues)
+        text.flush()
+        raw.seek(0)
+        user_import.normalised_file.save("list.csv", File(raw), save=False)
+        text.detach()
+    user_import.total_rows = total
+    user_import.created_count = counts["create"]
+    user_import.updated_count = counts["update"]
+    user_import.unchanged_count = counts["unchanged"]
+    user_import.error_count = counts["error"]
+    # While previewed: how many members a full sync would deactivate.
+    user_import.deactivated_count = (
+        len(members_absent_from(user_import.organization, validator.emails))
+        if user_import.full_sync
+        else 0
+    )
+
+
+def _issues(user_import: UserImport, row: Row) -> list[ImportIssue]:
+    return [
+        ImportIssue(
+            organization_id=user_import.organization_id,
+            user_import=user_import,
+            line=row.line,
+            field=error.field,
+            code=error.code,
+        )
+        for error in row.errors
+    ]
+
+
+def normalised_rows(user_import: UserImport) -> Iterator[tuple[int, dict[str, str] | None, str]]:
+    """The kept list again, as ``Table.rows`` gives them (line, the five columns, issue)."""
+    with user_import.normalised_file.open("rb") as stored:
+        reader = csv.reader(io.TextIOWrapper(stored, encoding="utf-8", newline=""))
+        next(reader, None)
+        for cells in reader:
+            line, outcome, *values = cells
+            if outcome == "error" and not any(values):
+                yield int(line), None, "malformed"
+            else:
+                yield int(line), dict(zip(COLUMNS, values, strict=True)), ""
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    line: int
+    outcome: str
+    email: str
+    first_name: str
+    last_name: str
+    country: str
+    job_type: str
+
+
+def preview_lines(
+    user_import: UserImport, *, offset: int = 0, limit: int = 50
+) -> list[PreviewLine]:
+    """A page of the previewed list, read again from the normalised file."""
+    if not user_import.normalised_file:
+        return []
+    with user_import.normalised_file.open("rb") as stored:
+        reader = csv.reader(io.TextIOWrapper(stored, encoding="utf-8", newline=""))
+        next(reader, None)
+        return [
+            PreviewLine(int(cells[0]), cells[1], *cells[2:])
+            for cells in itertools.islice(reader, offset, offset + limit)
+        ]
+
+
+# --- Commit -------------------------------------------------------------------------------
+
+
+class Rejected(Exception):  # noqa: N818 -- an outcome, not an error of the code
+    """Raised inside the commit's savepoint to undo every write of a refused list."""
+
+    def __init__(self, counts: CommitCounts) -> None:
+        self.counts = counts
+        super().__init__("rejected")
+
+
+@dataclass
+class CommitCounts:
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    reactivated: int = 0
+    deactivated: int = 0
+    issues: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def commit_rows(
+    *,
+    user_import: UserImport,
+    rows: Iterable[tuple[int, dict[str, str] | None, str]],
+    actor: User | None,
+    valid_only: bool,
+    full_sync: bool,
+    invite: bool,
+    progress: Callable[[int], None] | None = None,
+) -> CommitCounts:
+    """Validate and write the list, batch by batch, in the caller's transaction.
+
+    Raises Rejected (after validating every row, so the counts and issues are complete) when a
+    row is invalid and not ``valid_only``: the caller rolls the writes back.
+    """
+    organization = user_import.organization
+    validator = Validator(
+        organization, create_missing_job_types=user_import.create_missing_job_types
+    )
+    counts = CommitCounts()
+    writing = True
+    details = {"source": "import", "import": str(user_import.pk)}
+    for batch in validator.batches(rows):
+        for row in batch:
+            counts.total += 1
+            if row.outcome == "error":
+                counts.errors += 1
+                counts.issues.extend((row.line, e.field, e.code) for e in row.errors)
+        if counts.errors and not valid_only:
+            writing = False
+        if writing:
+            _write_batch(
+                organization=organization,
+                batch=batch,
+                validator=validator,
+                actor=actor,
+                details=details,
+                invite=invite,
+                counts=counts,
+            )
+        if progress is not None:
+            progress(len(batch))
+    if not writing:
+        raise Rejected(counts)
+    if full_sync:
+        absent = members_absent_from(organization, validator.emails)
+        with tenant_context(organization):
+            for chunk in _chunks(absent, AUDIT_IDS_PER_EVENT):
+                User.objects.filter(pk__in=chunk).update(is_active=False)
+                record_event(
+                    action=AuditAction.USER_DEACTIVATED,
+                    actor=actor,
+                    organization=organization,
+                    object_type="user",
+                    object_ids=chunk,
+                    details=details,
+                )
+        counts.deactivated = len(absent)
+    return counts
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _write_batch(
+    *,
+    organization: Organization,
+    batch: list[Row],
+    validator: Validator,
+    actor,
+    details: dict,
+    invite: bool,
+    counts: CommitCounts,
+) -> None:
+    cleaner = validator.cleaner
+    create = validator.create_missing_job_types
+    new_rows = [row for row in batch if row.outcome == "create"]
+    changed = [row for row in batch if row.outcome == "update"]
+    counts.unchanged += sum(1 for row in batch if row.outcome == "unchanged")
+    with tenant_context(organization):
+        job_types = {
+            row.record.job_type: cleaner.job_type_for(row.record.job_type, create=create)
+            for row in new_rows + changed
+            if row.record.job_type
+        }
+        if new_rows:
+            created = _insert_users(organization, new_rows, job_types)
+            counts.created += len(created)
+            for chunk in _chunks([user.pk for user in created], AUDIT_IDS_PER_EVENT):
+                record_event(
+                    action=AuditAction.USER_CREATED,
+                    actor=actor,
+                    organization=organization,
+                    object_type="user",
+                    object_ids=chunk,
+                    details={**details, "org_role": OrgRole.MEMBER},
+                )
+            if invite:
+                send_invitations(users=created, actor=actor)
+        if changed:
+            _update_users(organization, changed, job_types, actor=actor, details=details)
+            counts.updated += len(changed)
+            reactivated = [row.existing["id"] for row in changed if row.reactivate]
+            counts.reactivated += len(reactivated)
+
+
+def _insert_users(organization: Organization, rows: list[Row], job_types: dict) -> list[User]:
+    password = unusable_password()  # one random unusable hash per batch: nobody can log in
+    users = []
+    for row in rows:
+        record = row.record
+        job_type = job_types.get(record.job_type)
+        users.append(
+            User(
+                email=record.email,
+                first_name=record.first_name,
+                last_name=record.last_name,
+                country=record.country,
+                organization=organization,
+                job_type_id=job_type.pk if job_type else None,
+                org_role=OrgRole.MEMBER,
+                password=password,
+            )
+        )
+    if connection.vendor == "postgresql":
+        _copy_users(users)
+        for user in users:  # as if saved by the ORM
+            user._state.adding = False
+            user._state.db = "default"
+    else:
+        User.objects.bulk_create(users, batch_size=500)
+    return users
+
+
+STAGING_TABLE = "grove_import_user"
+
+
+def _copy_users(users: list[User]) -> None:
+    """COPY the batch into a temporary table, then INSERT … SELECT it into accounts_user: the
+    insert runs as the tenant under row-level security (its policy checks every row)."""
+    table = User._meta.db_table
+    fields = User._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} "  # noqa: S608 -- names only
+            f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(f"COPY {STAGING_TABLE} ({columns}) FROM STDIN") as copy:
+            for user in users:
+                copy.write_row(
+                    [f.get_db_prep_save(getattr(user, f.attname), connection) for f in fields]
+                )
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGING_TABLE}"  # noqa: S608
+        )
+        cursor.execute(f"TRUNCATE {STAGING_TABLE}")
+
+
+def _update_users(
+    organization: Organization, rows: list[Row], job_types: dict, *, actor, details: dict
+) -> None:
+    by_fields: dict[tuple[str, ...], list] = defaultdict(list)
+    updates = []
+    for row in rows:
+        account = row.existing
+        if row.changes:
+            job_type = job_types.get(row.record.job_type)
+            updates.append(
+                User(
+                    id=account["id"],
+                    organization=organization,
+                    email=account["email"],
+                    first_name=row.record.first_name,
+                    last_name=row.record.last_name,
+                    country=row.record.country,
+                    job_type_id=job_type.pk if job_type else None,
+                )
+            )
+            names = tuple(sorted(name.removesuffix("_id") for name in row.changes))
+            by_fields[names].append(account["id"])
+    if updates:
+        User.objects.bulk_update(
+            updates, ["first_name", "last_name", "country", "job_type"], batch_size=500
+        )
+    for names, ids in by_fields.items():
+        for chunk in _chunks(ids, AUDIT_IDS_PER_EVENT):
+            record_event(
+                action=AuditAction.USER_CHANGED,
+                actor=actor,
+                organization=organization,
+                object_type="user",
+                object_ids=chunk,
+                details={**details, "fields": list(names)},
+            )
+    reactivated = [row.existing["id"] for row in rows if row.reactivate]
+    for chunk in _chunks(reactivated, AUDIT_IDS_PER_EVENT):
+        User.objects.filter(pk__in=chunk).update(is_active=True)
+        record_event(
+            action=AuditAction.USER_REACTIVATED,
+            actor=actor,
+            organization=organization,
+            object_type="user",
+            object_ids=chunk,
+            details=details,
+        )
