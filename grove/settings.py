@@ -199,9 +199,12 @@ TASKS = {
 
 # --- Mail: Brevo through anymail in production, the console by default ----------------------
 BREVO_API_KEY = env.str("BREVO_API_KEY", default="")
+# "user:password" that Brevo's tracking webhook presents (HTTP basic auth, checked by anymail);
+# while empty, the webhook answers 404 (grove/accounts/webhooks.py).
+ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")}
 if BREVO_API_KEY:
     EMAIL_BACKEND = "anymail.backends.brevo.EmailBackend"
-    ANYMAIL = {"BREVO_API_KEY": BREVO_API_KEY}
+    ANYMAIL["BREVO_API_KEY"] = BREVO_API_KEY
 else:
     EMAIL_BACKEND = env.str(
         "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
@@ -210,6 +213,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Grove <no-reply@grov
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The site's absolute address, for links in mails (digests, unsubscribe), without a final /.
 GROVE_BASE_URL = env.str("GROVE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Days an invitation's activation link stays valid.
+GROVE_INVITATION_DAYS = env.int("GROVE_INVITATION_DAYS", default=7)
 
 # --- Data region: shown to clients, written on each organization -----------------------------
 GROVE_DATA_REGION = env.str(

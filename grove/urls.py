@@ -1,5 +1,7 @@
 from django.urls import include, path
 
+from grove.accounts.webhooks import BrevoTrackingWebhook
+
 urlpatterns = [
     path("", include("grove.core.urls")),
     path("accounts/", include("grove.accounts.urls")),
@@ -10,6 +12,12 @@ urlpatterns = [
     path("notifications/", include("grove.notifications.urls")),
     path("insights/", include("grove.insights.urls")),
     path("api/", include("grove.api.urls")),
+    # Brevo's delivery reports (basic auth: ANYMAIL_WEBHOOK_SECRET).
+    path(
+        "anymail/brevo/tracking/",
+        BrevoTrackingWebhook.as_view(),
+        name="anymail_brevo_tracking",
+    ),
     path("onboarding/scim-tokens/", include("grove.onboarding.scim.token_urls")),
     path("scim/v2/", include("grove.onboarding.scim.urls")),
 ]

@@ -15,3 +15,10 @@ class AccountsConfig(AppConfig):
         # refuses; ours does the same write in the account's own scope.
         user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
         user_logged_in.connect(stamp_last_login, dispatch_uid="grove_stamp_last_login")
+
+        from anymail.signals import tracking
+
+        from .webhooks import tracking_received
+
+        # The mail provider's delivery reports (bounces, complaints) mark the invitations.
+        tracking.connect(tracking_received, dispatch_uid="grove_invitation_tracking")

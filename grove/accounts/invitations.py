@@ -1,0 +1,488 @@
+"""Invitations: the mail with a single-use, expiring activation link, and the activation.
+
+The token of a link exists only in the mail: the task that sends it makes the token and stores
+its SHA-256, so no secret sits in the database, a log line or a task's arguments. Opening the
+link shows a confirmation page and spends nothing (mail scanners such as Safe Links and
+Proofpoint open links before the person does); only the person's button press, with a password
+and the terms of use accepted, activates the account.
+
+Writes are actions (keyword-only, atomic, with their access-log event); reads are the
+``*_for`` functions below, scoped to the caller's organization.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
+
+from grove.audit.events import record_event
+from grove.audit.models import AuditAction
+from grove.staff.authorization import Access, Capability, permits
+from grove.tenancy.context import tenant_context, unscoped
+from grove.tenancy.models import Organization
+
+from .actions import _write_scope, session_log_in
+from .models import DeliveryStatus, Invitation, InvitationStatus, User
+
+logger = logging.getLogger(__name__)
+
+TOKEN_BYTES = 32  # secrets.token_urlsafe(32): 256 random bits, 43 characters
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a link's token: its SHA-256 (a 256-bit random token needs no salt)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_days() -> int:
+    return settings.GROVE_INVITATION_DAYS
+
+
+# --- Sending --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invitations_send(
+    *, users: Iterable[User], actor: User | None = None, request: HttpRequest | None = None
+) -> list[Invitation]:
+    """Invite each of ``users``: a new invitation (revoking the person's previous pending one)
+    and, once the transaction commits, its mail through the ``send_invitation`` task.
+
+    Skips staff accounts, deactivated people and people whose account is already activated
+    (they have a password). Records INVITATION_SENT per invitation, with ids only. Run as the
+    people's organization (``tenant_context``) or unscoped (commands, staff tools).
+    """
+    now = timezone.now()
+    expires_at = now + datetime.timedelta(days=invitation_days())
+    invitations = []
+    for user in users:
+        if user.organization_id is None or not user.is_active or _is_activated(user):
+            continue
+        with _write_scope(user.organization_id):
+            invitation, revoked_ids = _new_invitation(
+                user=user, actor=actor, now=now, expires_at=expires_at
+            )
+            record_event(
+                action=AuditAction.INVITATION_SENT,
+                actor=actor,
+                organization=user.organization_id,
+                object_type="invitation",
+                object_ids=[invitation.pk],
+                subject_user=user,
+                request=request,
+                details={"revoked": [str(pk) for pk in revoked_ids]} if revoked_ids else {},
+            )
+        invitations.append(invitation)
+        transaction.on_commit(lambda pk=invitation.pk, org=user.organization_id: _enqueue(pk, org))
+    return invitations
+
+
+@transaction.atomic
+def invitation_resend(
+    *, actor: User, invitation: Invitation, request: HttpRequest | None = None
+) -> Invitation:
+    """Send the person a new link (the previous one stops working). Managers of the
+    organization and the CSMs serving it (USERS_MANAGE); PermissionDenied otherwise, and
+    ValueError for an account already activated or deactivated."""
+    _check_may_manage(actor, invitation.organization_id)
+    user = _user_of(invitation)
+    if not user.is_active or _is_activated(user):
+        raise ValueError("this account cannot be invited")
+    return invitations_send(users=[user], actor=actor, request=request)[0]
+
+
+@transaction.atomic
+def invitation_revoke(
+    *, actor: User, invitation: Invitation, request: HttpRequest | None = None
+) -> bool:
+    """Stop the invitation's link from working and record INVITATION_REVOKED. Returns False
+    (and records nothing) when it was already accepted or revoked."""
+    _check_may_manage(actor, invitation.organization_id)
+    with tenant_context(invitation.organization_id):
+        updated = Invitation.objects.filter(
+            pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+        if not updated:
+            return False
+        invitation.refresh_from_db(fields=["revoked_at"])
+        record_event(
+            action=AuditAction.INVITATION_REVOKED,
+            actor=actor,
+            organization=invitation.organization_id,
+            object_type="invitation",
+            object_ids=[invitation.pk],
+            subject_user=invitation.user_id,
+            request=request,
+        )
+    return True
+
+
+def deliver_invitation(*, invitation_id: str, organization_id: str) -> bool:
+    """The ``send_invitation`` task's work: make the token, store its hash, send the mail in
+    the person's language, keep the provider's message id. Returns whether a mail left.
+
+    Nothing is sent for an invitation already sent (a task run twice), revoked, accepted or
+    expired, nor to a person deactivated or activated meanwhile. The row stays locked until
+    the mail has left, so two workers never send two links.
+    """
+    with tenant_context(organization_id), transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("user", "user__organization")
+            .filter(pk=invitation_id)
+            .first()
+        )
+        now = timezone.now()
+        if (
+            invitation is None
+            or invitation.sent_at is not None
+            or invitation.accepted_at is not None
+            or invitation.revoked_at is not None
+            or invitation.expires_at <= now
+            or not invitation.user.is_active
+            or _is_activated(invitation.user)
+        ):
+            return False
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        message = _invitation_message(invitation, token)
+        try:
+            message.send()
+        except Exception as error:  # any transport error: its text may hold the address
+            logger.error("invitation mail %s not sent: %s", invitation.pk, type(error).__name__)
+            raise RuntimeError(f"invitation mail {invitation.pk} not sent") from None
+        invitation.token_hash = token_hash(token)
+        invitation.sent_at = now
+        invitation.provider_message_id = _provider_message_id(message)
+        invitation.save(update_fields=["token_hash", "sent_at", "provider_message_id"])
+    return True
+
+
+def invitation_url(token: str) -> str:
+    return settings.GROVE_BASE_URL + reverse("accounts:invitation", kwargs={"token": token})
+
+
+def _invitation_message(invitation: Invitation, token: str) -> EmailMultiAlternatives:
+    user = invitation.user
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        context = {
+            "user": user,
+            "organization": user.organization,
+            "invitation_url": invitation_url(token),
+            "expires_at": invitation.expires_at,
+            "days": invitation_days(),
+        }
+        subject = render_to_string("accounts/invitation_subject.txt", context).strip()
+        body = render_to_string("accounts/invitation_email.txt", context)
+    message = EmailMultiAlternatives(subject=subject, body=body, to=[user.email])
+    message.tags = ["invitation"]  # anymail: Brevo's reports group the invitations
+    return message
+
+
+def _provider_message_id(message: EmailMultiAlternatives) -> str:
+    # anymail sets anymail_status on messages it sends; other backends (locmem) do not.
+    status = getattr(message, "anymail_status", None)
+    return str(getattr(status, "message_id", None) or "")[:255]
+
+
+def _enqueue(invitation_id: uuid.UUID, organization_id: uuid.UUID) -> None:
+    from .tasks import send_invitation
+
+    send_invitation.enqueue(str(invitation_id), str(organization_id))
+
+
+def _new_invitation(
+    *, user: User, actor: User | None, now: datetime.datetime, expires_at: datetime.datetime
+) -> tuple[Invitation, list[uuid.UUID]]:
+    pending = Invitation.objects.select_for_update().filter(
+        user_id=user.pk, accepted_at__isnull=True, revoked_at__isnull=True
+    )
+    revoked_ids = list(pending.values_list("pk", flat=True))
+    if revoked_ids:
+        Invitation.objects.filter(pk__in=revoked_ids).update(revoked_at=now)
+    invitation = Invitation.objects.create(
+        organization_id=user.organization_id,
+        user=user,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    return invitation, revoked_ids
+
+
+def _is_activated(user: User) -> bool:
+    return user.has_usable_password()
+
+
+def _user_of(invitation: Invitation) -> User:
+    with tenant_context(invitation.organization_id):
+        return User.objects.get(pk=invitation.user_id)
+
+
+def _check_may_manage(actor: User, organization_id: uuid.UUID) -> None:
+    with unscoped("invitations: the actor's permission on the invitation's organization"):
+        organization = Organization.objects.get(pk=organization_id)
+    if not permits(user=actor, organization=organization, capability=Capability.USERS_MANAGE):
+        raise PermissionDenied
+
+
+# --- Activation -----------------------------------------------------------------------------
+
+
+class LinkState:
+    USABLE = "usable"
+    USED = "used"
+    EXPIRED = "expired"
+    INVALID = "invalid"  # unknown, revoked, never sent, or an account that may not log in
+
+
+@dataclass(frozen=True)
+class LinkLookup:
+    state: str
+    invitation: Invitation | None = None
+
+
+def invitation_for_token(token: str) -> LinkLookup:
+    """The invitation a link's token opens, and whether it may still activate the account.
+
+    Whoever opens the link is not logged in: the lookup crosses organizations, by the token's
+    hash (a unique column), so it reveals nothing without the token. Unknown and revoked
+    tokens answer the same.
+    """
+    if not token or len(token) > 100:
+        return LinkLookup(LinkState.INVALID)
+    with unscoped("activation: find the invitation by its token's hash"):
+        invitation = (
+            Invitation.objects.select_related("user", "user__organization")
+            .filter(token_hash=token_hash(token))
+            .first()
+        )
+    if invitation is None or invitation.revoked_at is not None:
+        return LinkLookup(LinkState.INVALID)
+    if invitation.accepted_at is not None:
+        return LinkLookup(LinkState.USED, invitation)
+    user = invitation.user
+    from .backends import EmailBackend
+
+    if not EmailBackend().user_can_authenticate(user) or _is_activated(user):
+        return LinkLookup(LinkState.INVALID)
+    if invitation.expires_at <= timezone.now():
+        return LinkLookup(LinkState.EXPIRED, invitation)
+    return LinkLookup(LinkState.USABLE, invitation)
+
+
+def invitation_opened(*, invitation: Invitation) -> None:
+    """Stamp ``opened_at`` the first time the confirmation page is shown. Not an access-log
+    event: mail scanners open links too, so an opening says little about the person."""
+    if invitation.opened_at is not None:
+        return
+    with tenant_context(invitation.organization_id):
+        Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
+            opened_at=timezone.now()
+        )
+
+
+@transaction.atomic
+def invitation_accept(*, request: HttpRequest, invitation: Invitation, password: str) -> bool:
+    """Activate the account: set the password, stamp the terms' acceptance, spend the link,
+    record INVITATION_ACCEPTED, and log the person in (LOGIN). Returns False, changing
+    nothing, when the link was spent, revoked or expired meanwhile (the row is locked, so two
+    presses activate once)."""
+    organization_id = invitation.organization_id
+    with tenant_context(organization_id):
+        locked = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+        now = timezone.now()
+        if locked is None or not locked.is_usable_at(now):
+            return False
+        user = User.objects.select_for_update().get(pk=locked.user_id)
+        if not user.is_active or _is_activated(user):
+            return False
+        user.set_password(password)
+        user.terms_accepted_at = now
+        user.save(update_fields=["password", "terms_accepted_at"])
+        locked.accepted_at = now
+        locked.save(update_fields=["accepted_at"])
+        record_event(
+            action=AuditAction.INVITATION_ACCEPTED,
+            actor=user,
+            organization=organization_id,
+            object_type="invitation",
+            object_ids=[locked.pk],
+            subject_user=user,
+            request=request,
+        )
+    user.organization = invitation.user.organization
+    session_log_in(request=request, user=user)
+    return True
+
+
+# --- Delivery reports (the mail provider's tracking webhook) --------------------------------
+
+# anymail's normalised event types that change what managers see; the rest (queued, opened,
+# clicked...) are ignored.
+DELIVERY_EVENTS = {
+    "delivered": DeliveryStatus.DELIVERED,
+    "deferred": DeliveryStatus.DEFERRED,
+    "bounced": DeliveryStatus.BOUNCED,
+    "rejected": DeliveryStatus.BOUNCED,  # refused before sending (e.g. a blocked address)
+    "complained": DeliveryStatus.COMPLAINED,
+}
+# A later report never hides a worse one (a "delivered" after a complaint).
+_SEVERITY = {
+    DeliveryStatus.NONE: 0,
+    DeliveryStatus.DEFERRED: 1,
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.BOUNCED: 3,
+    DeliveryStatus.COMPLAINED: 4,
+}
+
+
+@transaction.atomic
+def invitation_delivery_event(*, event_type: str, message_id: str | None) -> Invitation | None:
+    """Record the provider's delivery report of an invitation mail: delivered, deferred,
+    bounced or complained. Returns the invitation changed, or None (unknown message, event
+    type ignored, nothing new). Bounces and complaints record INVITATION_DELIVERY.
+
+    The webhook's request belongs to no organization: the invitation is found by the
+    provider's message id across organizations (an id only Grove and the provider know),
+    then written in its own organization's scope.
+    """
+    status = DELIVERY_EVENTS.get(str(event_type))
+    if status is None or not message_id:
+        return None
+    with unscoped("delivery report: find the invitation by the provider's message id"):
+        organization_id = (
+            Invitation.objects.filter(provider_message_id=message_id)
+            .values_list("organization_id", flat=True)
+            .first()
+        )
+    if organization_id is None:
+        return None
+    with tenant_context(organization_id):
+        invitation = (
+            Invitation.objects.select_for_update().filter(provider_message_id=message_id).first()
+        )
+        if invitation is None or _SEVERITY[status] <= _SEVERITY[invitation.delivery_status]:
+            return None
+        invitation.delivery_status = status
+        invitation.save(update_fields=["delivery_status"])
+        if status in (DeliveryStatus.BOUNCED, DeliveryStatus.COMPLAINED):
+            record_event(
+                action=AuditAction.INVITATION_DELIVERY,
+                organization=organization_id,
+                object_type="invitation",
+                object_ids=[invitation.pk],
+                subject_user=invitation.user_id,
+                details={"delivery_status": str(status)},
+            )
+    return invitation
+
+
+# --- Reads ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberInvitation:
+    """One person of the status page: their latest invitation (if any) and its status."""
+
+    user: User
+    invitation: Invitation | None
+    status: str  # an InvitationStatus, or "active" / "not_invited" / "deactivated"
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS.get(self.status, self.status))
+
+    @property
+    def may_invite(self) -> bool:
+        return self.status == NOT_INVITED
+
+    @property
+    def may_resend(self) -> bool:
+        return self.invitation is not None and self.status in RESENDABLE
+
+    @property
+    def may_revoke(self) -> bool:
+        return self.invitation is not None and self.status in REVOCABLE
+
+
+ACCOUNT_ACTIVE = "active"
+NOT_INVITED = "not_invited"
+DEACTIVATED = "deactivated"
+STATUS_LABELS = {
+    **dict(InvitationStatus.choices),
+    ACCOUNT_ACTIVE: gettext_lazy("Active"),
+    NOT_INVITED: gettext_lazy("Not invited"),
+    DEACTIVATED: gettext_lazy("Deactivated"),
+}
+_LIVE = {InvitationStatus.PENDING, InvitationStatus.SENT, InvitationStatus.OPENED}
+REVOCABLE = frozenset(_LIVE | {InvitationStatus.BOUNCED, InvitationStatus.COMPLAINED})
+RESENDABLE = frozenset(REVOCABLE | {InvitationStatus.EXPIRED, InvitationStatus.REVOKED})
+
+
+def member_invitations(access: Access) -> list[MemberInvitation]:
+    """Every person of the organization ``access`` was granted on, with their latest
+    invitation's status, ordered by name. Run after ``authorize`` (USERS_READ)."""
+    now = timezone.now()
+    with tenant_context(access.organization):
+        users = (
+            User.objects.filter(organization=access.organization)
+            .prefetch_related(
+                Prefetch(
+                    "invitations",
+                    queryset=Invitation.objects.order_by("-created_at"),
+                    to_attr="latest_invitations",
+                )
+            )
+            .order_by("last_name", "first_name", "pk")
+        )
+        rows = []
+        for user in users:
+            invitation = user.latest_invitations[0] if user.latest_invitations else None
+            rows.append(MemberInvitation(user, invitation, _member_status(user, invitation, now)))
+    return rows
+
+
+def _member_status(user: User, invitation: Invitation | None, now) -> str:
+    if not user.is_active:
+        return DEACTIVATED
+    if invitation is None:
+        return ACCOUNT_ACTIVE if _is_activated(user) else NOT_INVITED
+    status = invitation.status_at(now)
+    if status != InvitationStatus.ACTIVATED and _is_activated(user):
+        return ACCOUNT_ACTIVE  # e.g. a password reset after an earlier invitation
+    return status
+
+
+def invitation_for_access(access: Access, invitation_id: uuid.UUID) -> Invitation:
+    """One invitation of the organization ``access`` was granted on, or Http404 (the same for
+    another organization's invitation and one that does not exist)."""
+    with tenant_context(access.organization):
+        invitation = Invitation.objects.filter(pk=invitation_id).first()
+    if invitation is None:
+        raise Http404("Not found.")
+    return invitation
+
+
+def member_for_access(access: Access, user_id: uuid.UUID) -> User:
+    """One person of the organization ``access`` was granted on, or Http404."""
+    with tenant_context(access.organization):
+        user = User.objects.filter(pk=user_id, organization=access.organization).first()
+    if user is None:
+        raise Http404("Not found.")
+    return user
