@@ -359,3 +359,17 @@ def test_issue_export_holds_codes_and_reasons_never_values(org_a):
         "line,column,code,reason\r\n",
         "2,email,invalid_email,This is not a valid email address.\r\n",
     ]
+
+
+def test_progress_is_reported_by_batch(org_a, monkeypatch):
+    from grove.onboarding import importing
+
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    content = HEADER + "".join(f"p{i}@a.example,P,Q,FR,\n" for i in range(5))
+    user_import = preview(org_a, content)
+    seen = []
+    import_commit(
+        actor=None, user_import=user_import, valid_only=False, full_sync=False, progress=seen.append
+    )
+    assert seen == [2, 2, 1]
+    assert len(users_of(org_a)) == 5
