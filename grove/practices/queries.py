@@ -28,6 +28,7 @@ from grove.audit.events import record_event
 from grove.audit.models import AuditAction
 from grove.staff.authorization import Capability, authorize, permits
 from grove.tenancy.context import tenant_context
+from grove.tenancy.models import JobType
 
 from . import cursors
 from .cursors import BadCursor
@@ -42,6 +43,7 @@ from .models import (
     PracticeTag,
     Reaction,
     ReactionKind,
+    Tag,
 )
 
 __all__ = [
@@ -180,9 +182,17 @@ def _decorate(member, practices: list[Practice]) -> list[Practice]:
         mine[practice_id].add(kind)
     for practice in practices:
         cache = practice.__dict__.setdefault("_prefetched_objects_cache", {})
-        cache["tags"] = _as_prefetched(practice, "tags", sorted(tags[practice.pk], key=_name))
+        cache["tags"] = _as_prefetched(
+            Tag,
+            sorted(tags[practice.pk], key=_name),
+            practices=practice.pk,
+            organization_id=practice.organization_id,
+        )
         cache["target_job_types"] = _as_prefetched(
-            practice, "target_job_types", sorted(targets[practice.pk], key=_name)
+            JobType,
+            sorted(targets[practice.pk], key=_name),
+            targeted_practices=practice.pk,
+            organization_id=practice.organization_id,
         )
         image = first_images.get(practice.pk)
         practice.first_image = image
@@ -195,9 +205,17 @@ def _name(obj) -> str:
     return obj.name
 
 
-def _as_prefetched(practice, relation: str, objects: list):
-    """A queryset of ``practice.<relation>`` already holding ``objects`` (no query when read)."""
-    queryset = getattr(practice, relation).all()
+def _as_prefetched(model, objects: list, **relation):
+    """What ``practice.<relation>.all()`` returns once prefetched: a queryset already holding
+    ``objects``, so reading it (iterating, ``len``, ``count``, ``exists``, ``bool``) runs no
+    query. Built bare rather than through the related manager: a manager and a tenant-filtered
+    queryset per practice and relation cost about a third of a feed request.
+
+    Narrowing it (``filter``, ``order_by``...) queries the database as the related manager
+    would: ``relation`` (the practice and its organization) is kept as Django's own related
+    querysets keep theirs, a deferred filter applied only when the query is built."""
+    queryset = model._default_manager._queryset_class(model=model)
+    queryset._deferred_filter = (False, (), relation)
     queryset._result_cache = objects
     queryset._prefetch_done = True
     return queryset

@@ -231,6 +231,29 @@ def test_page_items_come_decorated(org_a, alice, topic):
     assert list(item.target_job_types.all()) == [alice.job_type]
 
 
+def test_prefetched_relations_read_without_queries_and_narrow_as_the_relation(
+    org_a, org_b, alice, topic, django_assert_num_queries
+):
+    practice, other = make(org_a, topic, 2, tags=["b", "a"], target_job_types=[alice.job_type])
+    PracticeFactory(organization=org_b, tags=["a"])  # another organization's tag "a"
+    with unscoped("test"):
+        other.tags.clear()
+    with tenant_context(org_a):
+        items = queries.feed_page(alice, filters=FeedFilters()).items
+    item = next(p for p in items if p.pk == practice.pk)
+    bare = next(p for p in items if p.pk == other.pk)
+    with django_assert_num_queries(0):
+        assert len(item.tags.all()) == 2 and item.tags.all().count() == 2
+        assert item.tags.all().exists() and bool(item.target_job_types.all())
+        assert item.tags.all()[0].name == "a"
+        assert not bare.tags.all() and not bare.tags.all().exists()
+    # Narrowing runs the relation's own query: this practice's tags, this organization only.
+    with tenant_context(org_a):
+        assert [t.name for t in item.tags.all().filter(name="a")] == ["a"]
+        assert list(bare.tags.all().filter(name="a")) == []
+        assert list(item.target_job_types.all().order_by("name")) == [alice.job_type]
+
+
 def test_the_feed_is_recorded_as_a_list_of_ids(org_a, alice, topic):
     practices = make(org_a, topic, 3)
     with tenant_context(org_a):
