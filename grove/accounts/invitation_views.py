@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
+from grove.onboarding.provisioning import deactivate_person
 from grove.staff.authorization import Access, Capability, authorize, organization_for, permits
 
 from . import invitations
@@ -119,7 +120,6 @@ def invitations_view(request, organization: str | None = None):
                 organization=access.organization,
                 capability=Capability.USERS_MANAGE,
             ),
-            "may_deactivate": _deactivate_person() is not None,
             "invitation_days": invitations.invitation_days(),
         },
     )
@@ -171,13 +171,14 @@ def member_invite_view(request, user_id, organization: str | None = None):
 @require_POST
 @login_required
 def member_deactivate_view(request, user_id, organization: str | None = None):
-    """Deactivate a person: they can no longer log in, their sessions end at their next
-    request, and what they published stays."""
+    """Deactivate a person: they can no longer log in, and what they published stays.
+
+    Their open sessions end at their next request: the login backend refuses an inactive
+    account each time it loads a session's user. The session rows themselves are not deleted
+    here: the database sessions are signed, encoded blobs, so finding one person's would mean
+    decoding every session; they expire with SESSION_COOKIE_AGE."""
     access = _authorize(request, organization, Capability.USERS_MANAGE)
     user = invitations.member_for_access(access, user_id)
-    deactivate_person = _deactivate_person()
-    if deactivate_person is None:
-        raise Http404("Not found.")
     if user.pk == request.user.pk:
         messages.error(request, _("You cannot deactivate your own account."))
         return _back(organization)
@@ -190,15 +191,6 @@ def member_deactivate_view(request, user_id, organization: str | None = None):
     ):
         messages.success(request, _("The account was deactivated."))
     return _back(organization)
-
-
-def _deactivate_person():
-    # grove.onboarding.provisioning (another part of issue 4) provides it.
-    try:
-        from grove.onboarding.provisioning import deactivate_person
-    except ImportError:
-        return None
-    return deactivate_person
 
 
 def _authorize(request, organization: str | None, capability: str) -> Access:
