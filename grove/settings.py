@@ -98,6 +98,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections: a new connection per request costs far more than RLS itself.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=300)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT compilation: the ranked search's planner cost is far above jit_above_cost, and
+    # PostgreSQL spent 260-360 ms compiling it per request for ~90 ms of work (docs/benchmarks.md);
+    # short OLTP queries never repay it. Also set on the role (grove/tenancy/roles.py).
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str(
         "DATABASE_TEST_NAME", default=f"test_{DATABASES['default']['NAME']}"
     )

@@ -130,6 +130,10 @@ def setup_roles_sql(*, database: str, app_role: str, owner_role: str | None = No
         f"REVOKE CREATE ON SCHEMA public FROM {app}",
     ]
     statements += grant_app_role_sql(app_role, owner_role=owner_role)
+    # No JIT compilation for the application's queries: short OLTP statements never repay it,
+    # and the ranked search spent 260-360 ms compiling (docs/benchmarks.md). The settings pass
+    # ``-c jit=off`` too; this covers any other client logging in as the role.
+    statements.append(f"ALTER ROLE {app} IN DATABASE {db} SET jit = off")
     # Full-text search under row-level security: only a LEAKPROOF operator may serve the GIN
     # index (grove/practices/migrations/0002_search.py says why this one is safe). A superuser
     # setting of this database; the migration applies it too when a superuser migrates.

@@ -299,3 +299,11 @@ def test_the_search_uses_the_gin_index(org_a, alice, topic):
     with connection.cursor() as cursor:
         cursor.execute("SELECT proleakproof FROM pg_proc WHERE proname = 'ts_match_vq'")
         assert cursor.fetchone() == (True,)
+
+
+@pytest.mark.postgres
+def test_the_application_connections_run_without_jit(db):
+    # The settings pass -c jit=off: compiling the ranked search cost more than running it.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)

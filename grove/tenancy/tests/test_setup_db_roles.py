@@ -38,6 +38,7 @@ def test_it_prints_the_roles_and_grants():
         'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "grove_app";'
     ) in sql
     assert "TRUNCATE" not in sql
+    assert 'ALTER ROLE "grove_app" IN DATABASE "g" SET jit = off;' in sql
 
 
 def test_it_refuses_a_role_name_that_is_not_a_plain_identifier():
@@ -90,6 +91,8 @@ def test_the_roles_it_creates_serve_and_migrate_under_row_level_security(throwaw
             "WHERE relname IN ('tenancy_organization', 'accounts_user', 'django_migrations')",
         ) == [(owner,)]
         assert _rows(conn, "SELECT has_schema_privilege('public', 'CREATE')") == [(False,)]
+        # No JIT compilation for the application role, whichever client connects.
+        assert _rows(conn, "SHOW jit") == [("off",)]
         # The search operator may serve its GIN index under row-level security.
         assert _rows(conn, "SELECT proleakproof FROM pg_proc WHERE proname = 'ts_match_vq'") == [
             (True,)
