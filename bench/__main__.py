@@ -12,7 +12,9 @@ and recreates that database. Each prints one line per measure,
                 (bench/access_log.py), about 10 minutes (1.5 with BENCH_SCALE=small);
 ``practices``   the feed (JSON API, HTML page) and search under wrk against gunicorn beside a
                 trivial view, RLS on vs off, on 100,000 practices and 1,000,000 reactions of one
-                organization among 50 (bench/practices.py).
+                organization among 50 (bench/practices.py);
+``onboarding`` the user-list import of 100,000 rows vs raw COPY of the same rows, and its peak
+                memory (bench/onboarding.py), about a minute.
 
 The exit status is 0 when every measure meets its target, 1 otherwise.
 """
@@ -25,7 +27,7 @@ import sys
 
 from .common import database_url
 
-BENCHMARKS = ("rls", "access_log", "practices")
+BENCHMARKS = ("rls", "access_log", "practices", "onboarding")
 
 
 def main(argv=None) -> int:

@@ -73,19 +73,21 @@ def user_schema(base_url: str) -> dict:
             _attribute(
                 "name",
                 type_="complex",
+                required=True,
                 description="The person's names.",
                 subAttributes=[
-                    _attribute("givenName", description="First name."),
-                    _attribute("familyName", description="Last name."),
+                    _attribute("givenName", required=True, description="First name."),
+                    _attribute("familyName", required=True, description="Last name."),
                 ],
             ),
             _attribute(
                 "emails",
                 type_="complex",
                 multiValued=True,
+                required=True,
                 description="The business email (one, of type work).",
                 subAttributes=[
-                    _attribute("value", description="The business email."),
+                    _attribute("value", required=True, description="The business email."),
                     _attribute("type", canonicalValues=["work"], description="work"),
                     _attribute("primary", type_="boolean", description="Always true."),
                 ],

@@ -6,6 +6,7 @@ app_name = "scim"
 # Identity providers call without a trailing slash; both forms are served.
 urlpatterns = [
     re_path(r"^Users/?$", views.users_view, name="users"),
+    re_path(r"^(?:Users/)?\.search/?$", views.search_view, name="search"),
     re_path(r"^Users/(?P<user_id>[^/]+)/?$", views.user_view, name="user"),
     re_path(r"^ServiceProviderConfig/?$", views.service_provider_config_view, name="spc"),
     re_path(r"^Schemas/?$", views.schemas_view, name="schemas"),

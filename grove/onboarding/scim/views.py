@@ -119,8 +119,8 @@ def _user_or_404(user_id: str, call: ScimCall):
     return user
 
 
-def _int_param(request: HttpRequest, name: str, default: int) -> int:
-    raw = request.GET.get(name)
+def _int_param(params, name: str, default: int) -> int:
+    raw = params.get(name)
     if raw in (None, ""):
         return default
     try:
@@ -129,11 +129,11 @@ def _int_param(request: HttpRequest, name: str, default: int) -> int:
         raise ScimError(400, "invalidValue", f"{name} must be an integer.") from None
 
 
-def _project(resource: dict, request: HttpRequest) -> dict:
+def _project(resource: dict, params) -> dict:
     """attributes / excludedAttributes (RFC 7644 §3.4.2.5), top-level and one sub-level;
     id and schemas are always returned."""
-    attributes = request.GET.get("attributes")
-    excluded = request.GET.get("excludedAttributes")
+    attributes = params.get("attributes")
+    excluded = params.get("excludedAttributes")
     if not attributes and not excluded:
         return resource
 
@@ -185,7 +185,9 @@ def _project(resource: dict, request: HttpRequest) -> dict:
 def _user_response(user, request, *, status: int = 200):
     headers = {"Location": serialize_user(user, request=request)["meta"]["location"]}
     return scim_response(
-        _project(serialize_user(user, request=request), request), status=status, headers=headers
+        _project(serialize_user(user, request=request), request.GET),
+        status=status,
+        headers=headers,
     )
 
 
@@ -200,21 +202,42 @@ def users_view(request: HttpRequest, call: ScimCall):
         user = _users().get(pk=user.pk)
         return _user_response(user, request, status=201)
 
+    return _list_users(request, call, request.GET)
+
+
+@scim_endpoint(("POST",))
+def search_view(request: HttpRequest, call: ScimCall):
+    """POST /.search and /Users/.search (RFC 7644 §3.4.3): the query in a SearchRequest body."""
+    body = _body(request)
+    if not isinstance(body, dict):
+        raise ScimError(400, "invalidSyntax", "The body must be a JSON object.")
+    params = {}
+    for key, value in body.items():
+        if key in ("filter", "startIndex", "count"):
+            params[key] = str(value)
+        elif key in ("attributes", "excludedAttributes"):
+            params[key] = ",".join(value) if isinstance(value, list) else str(value)
+        elif key in ("sortBy", "sortOrder"):
+            raise ScimError(400, "invalidValue", "Sorting is not supported.")
+    return _list_users(request, call, params)
+
+
+def _list_users(request: HttpRequest, call: ScimCall, params):
     call.action = AuditAction.LIST
     users = _users()
-    raw_filter = request.GET.get("filter")
+    raw_filter = params.get("filter")
     if raw_filter:
         try:
             users = users.filter(filter_q(raw_filter))
         except InvalidFilter:
             raise ScimError(400, "invalidFilter", "The filter is not supported.") from None
-    start_index = max(_int_param(request, "startIndex", 1), 1)
-    count = min(max(_int_param(request, "count", DEFAULT_COUNT), 0), schemas.MAX_RESULTS)
+    start_index = max(_int_param(params, "startIndex", 1), 1)
+    count = min(max(_int_param(params, "count", DEFAULT_COUNT), 0), schemas.MAX_RESULTS)
     users = users.order_by("created_at", "id")
     total = users.count()
     page = list(users[start_index - 1 : start_index - 1 + count]) if count else []
     call.object_ids = [u.pk for u in page]
-    resources = [_project(serialize_user(u, request=request), request) for u in page]
+    resources = [_project(serialize_user(u, request=request), params) for u in page]
     return scim_response(schemas.list_response(resources, total=total, start_index=start_index))
 
 

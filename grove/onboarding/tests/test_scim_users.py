@@ -466,3 +466,20 @@ def test_every_call_is_recorded_with_ids_only(scim, alice):
     assert recorded[-1].details["status"] == 400
     for event in recorded:
         assert "@" not in str(event.details) and "@" not in str(event.object_ids)
+
+
+def test_search_with_a_post(scim, alice, bob):
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": 'userName eq "alice@a.example"',
+        "attributes": ["userName"],
+        "startIndex": 1,
+        "count": 10,
+    }
+    for path in ("Users/.search", ".search"):
+        response = scim.post(path, body)
+        assert response.status_code == 200, response.content
+        [resource] = response.json()["Resources"]
+        assert set(resource) == {"schemas", "id", "userName"}
+    assert_error(scim.post(".search", {"filter": "nope"}), 400, "invalidFilter")
+    assert_error(scim.post(".search", {"sortBy": "userName"}), 400, "invalidValue")
