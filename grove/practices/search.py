@@ -80,11 +80,22 @@ def search_query(text: str):
     )
 
 
+# How many matches are ranked: the newest ones. Every page a cursor can reach (offset at most
+# 1,000, pages of at most 100) is cut from the same candidates, so pages neither repeat nor skip.
+RANKED_CANDIDATES = 1_101
+
+
 def ranked_page(base, text: str, *, offset: int, limit: int) -> list:
     """One page of ``base`` (a queryset of practices) matching ``text``, best first, each with
-    ``rank`` and ``snippet`` (safe HTML). Two queries: the ranked ids (over the GIN index),
-    then the rows of the page with their headlines (ts_headline only for what is shown)."""
-    from django.contrib.postgres.search import SearchHeadline, SearchRank
+    ``rank`` and ``snippet`` (safe HTML). Two queries: the ranked ids, then the rows of the page
+    with their headlines (ts_headline only for what is shown).
+
+    Only the newest ``RANKED_CANDIDATES`` matches are ranked (cover density, title above tags
+    above body), then ordered by rank: a common word matches tens of thousands of practices,
+    and ranking them all read every one of them for each request (100 ms for 20,000 matches
+    where the bounded set takes 25). Older matches beyond that count are not found; a more
+    precise query finds them."""
+    from django.contrib.postgres.search import SearchHeadline
     from django.db.models import Case, F, TextField, Value, When
     from django.db.models.functions import Concat
 
@@ -92,12 +103,22 @@ def ranked_page(base, text: str, *, offset: int, limit: int) -> list:
     from .queries import _START, _STOP, highlighted_snippet
 
     query = search_query(text)
-    ranked = list(
+    candidates = (
         base.filter(search_vector=query)
-        .annotate(rank=SearchRank(F("search_vector"), query, cover_density=True))
-        .order_by("-rank", "-published_at", "-id")
-        .values_list("id", "rank")[offset : offset + limit]
+        .order_by("-published_at", "-id")
+        .values("id", "published_at", "search_vector")[:RANKED_CANDIDATES]
     )
+    candidates_sql, candidates_params = candidates.query.sql_with_params()
+    compiler = candidates.query.get_compiler(connection=connection)
+    query_sql, query_params = compiler.compile(query.resolve_expression(candidates.query))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.id, ts_rank_cd(c.search_vector, {query_sql}) AS rank "  # noqa: S608 -- the ORM's SQL
+            f"FROM ({candidates_sql}) AS c "
+            "ORDER BY rank DESC, c.published_at DESC, c.id DESC LIMIT %s OFFSET %s",
+            [*query_params, *candidates_params, limit, offset],
+        )
+        ranked = cursor.fetchall()
     if not ranked:
         return []
     config = Case(When(language="fr", then=Value("grove_fr")), default=Value("grove_en"))

@@ -307,3 +307,34 @@ def test_the_application_connections_run_without_jit(db):
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone() == ("off",)
+
+
+@pytest.mark.postgres
+def test_only_the_newest_matches_are_ranked(org_a, alice, topic, monkeypatch):
+    from grove.practices import search as fts
+
+    monkeypatch.setattr(fts, "RANKED_CANDIDATES", 3)
+    now = timezone.now()
+    oldest_in_title = PracticeFactory(
+        organization=org_a,
+        topic=topic,
+        title="Fridge checks",
+        published_at=now - datetime.timedelta(days=9),
+    )
+    in_body = [
+        PracticeFactory(
+            organization=org_a,
+            topic=topic,
+            title=f"Routine {i}",
+            body="Look at the fridge.",
+            published_at=now - datetime.timedelta(days=i + 1),
+        )
+        for i in range(2)
+    ]
+    newest_in_title = PracticeFactory(
+        organization=org_a, topic=topic, title="Fridge doors", published_at=now
+    )
+    page = search(alice, "fridge")
+    # The three newest matches, the title match first; the oldest is beyond the candidates.
+    assert ids(page) == [newest_in_title.pk, in_body[0].pk, in_body[1].pk]
+    assert oldest_in_title.pk not in ids(page)
