@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
+from grove.onboarding.scim.demo import seed_scim_token
 from grove.practices.demo import seed_practices
 from grove.staff.actions import assignment_create, grant_approve, grant_expire_due, grant_request
 from grove.staff.authorization import Capability, authorize
@@ -99,6 +100,7 @@ class DemoLogin:
 class DemoResult:
     logins: list[DemoLogin] = field(default_factory=list)
     created: int = 0  # rows created by this run (organizations, job types, users, assignments)
+    scim_token: str = ""  # Demo Retail's SCIM token (published, like the demo password)
 
 
 @transaction.atomic
@@ -150,6 +152,10 @@ def seed_demo(*, today: datetime.date | None = None) -> DemoResult:
         )
         _history(result, demo, csm=csm, tech=tech, approver=officer, now=now)
         result.created += seed_practices(demo, now=now)
+        result.scim_token, created = seed_scim_token(
+            demo, created_by=User.objects.get(email="manager@demo.example")
+        )
+        result.created += created
     return result
 
 

@@ -27,6 +27,8 @@ class Command(BaseCommand):
         for login in result.logins:
             self.stdout.write(f"{login.email:<{width}}  {login.role:<26}  {login.organization}")
         self.stdout.write(f"\nPassword for every demo account: {DEMO_PASSWORD}")
+        if result.scim_token:
+            self.stdout.write(f"SCIM token of Demo Retail (/scim/v2/): {result.scim_token}")
         self.stdout.write(
             "Staff accounts (@grove.example) then enrol an authenticator app (TOTP): the page "
             "shows the key to type into it."
