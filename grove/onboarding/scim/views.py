@@ -291,9 +291,8 @@ def resource_types_view(request: HttpRequest, call: ScimCall, type_id: str | Non
     raise not_found()
 
 
-@csrf_exempt
-def unknown_view(request: HttpRequest, rest: str = ""):
-    """Anything else under /scim/v2/: a SCIM 404 (after the token check, like the rest)."""
-    if token_from_request(request) is None:
-        return ScimError(401, None, "A valid SCIM bearer token is required.").response()
-    return not_found().response()
+@scim_endpoint(("GET", "POST", "PUT", "PATCH", "DELETE"))
+def unknown_view(request: HttpRequest, call: ScimCall, rest: str = ""):
+    """Anything else under /scim/v2/ (Groups, Bulk, Me...): a SCIM 404, recorded like the rest."""
+    call.object_type = "scim_config"
+    raise not_found()

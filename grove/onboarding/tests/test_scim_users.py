@@ -7,6 +7,7 @@ import pytest
 
 from grove.accounts.models import User
 from grove.audit.models import AuditAction, AuditEvent
+from grove.audit.verify import verify_chains
 from grove.core.testing.factories import JobTypeFactory, UserFactory
 from grove.onboarding.models import ScimToken
 from grove.tenancy.context import unscoped
@@ -444,7 +445,7 @@ def test_an_unsupported_method_is_a_405(scim, alice):
     assert_error(scim.delete("Users"), 405)
 
 
-def test_every_call_is_recorded_with_ids_only(scim, alice):
+def test_every_call_is_recorded_with_ids_only(scim, alice, bob):
     scim.get("Users")
     scim.get(f"Users/{alice.pk}")
     scim.post("Users", okta_user("jo@a.example"))
@@ -466,6 +467,8 @@ def test_every_call_is_recorded_with_ids_only(scim, alice):
     assert recorded[-1].details["status"] == 400
     for event in recorded:
         assert "@" not in str(event.details) and "@" not in str(event.object_ids)
+    assert scim.put(f"Users/{bob.pk}", okta_user("alice@a.example")).status_code == 409
+    assert verify_chains(organization=alice.organization).ok
 
 
 def test_search_with_a_post(scim, alice, bob):
