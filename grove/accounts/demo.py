@@ -31,7 +31,8 @@ from grove.tenancy.context import tenant_context, unscoped
 from grove.tenancy.models import JobType, Organization
 
 from .actions import staff_user_create, user_create
-from .models import OrgRole, StaffRole, User
+from .invitations import invitation_demo_link, invitations_send
+from .models import Invitation, OrgRole, StaffRole, User
 
 # One fixed password for every demo account: the command refuses to run outside DEBUG
 # unless forced, so it never protects anything real.
@@ -101,6 +102,8 @@ class DemoResult:
     logins: list[DemoLogin] = field(default_factory=list)
     created: int = 0  # rows created by this run (organizations, job types, users, assignments)
     scim_token: str = ""  # Demo Retail's SCIM token (published, like the demo password)
+    # The activation link of Demo Retail's pending invitation ("" once it has been used).
+    invitation_url: str = ""
 
 
 @transaction.atomic
@@ -156,6 +159,7 @@ def seed_demo(*, today: datetime.date | None = None) -> DemoResult:
             demo, created_by=User.objects.get(email="manager@demo.example")
         )
         result.created += created
+        result.invitation_url = _pending_invitation(result, demo)
     return result
 
 
@@ -262,6 +266,43 @@ def _member(
     if show:
         result.logins.append(DemoLogin(user.email, user.get_org_role_display(), organization.name))
     return user
+
+
+# A Demo Retail member who has not activated their account yet: their invitation is pending.
+DEMO_INVITEE = ("nina.petit@demo.example", "Nina", "Petit", "FR", "Cashier")
+
+
+def _pending_invitation(result: DemoResult, demo: Organization) -> str:
+    """Nina's pending invitation (sent by the manager) and its activation link, freshly made
+    at each run (only the token's hash is stored, so the link cannot be read back); "" once
+    she has activated her account."""
+    email, first_name, last_name, country, job = DEMO_INVITEE
+    invitee = User.objects.filter(email=email).first()
+    if invitee is None:
+        with tenant_context(demo):
+            invitee = user_create(
+                actor=None,
+                organization=demo,
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
+                country=country,
+                job_type=JobType.objects.get(name=job),
+                org_role=OrgRole.MEMBER,
+            )
+        result.created += 1
+    if invitee.has_usable_password() or not invitee.is_active:
+        return ""
+    now = timezone.now()
+    with tenant_context(demo):
+        invitation = Invitation.objects.filter(
+            user=invitee, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+        ).first()
+        if invitation is None:
+            manager = User.objects.get(email="manager@demo.example")
+            [invitation] = invitations_send(users=[invitee], actor=manager)
+            result.created += 1
+    return invitation_demo_link(invitation=invitation)
 
 
 def _staff(result: DemoResult, email: str, first_name: str, last_name: str, role: str) -> User:

@@ -173,6 +173,18 @@ def deliver_invitation(*, invitation_id: str, organization_id: str) -> bool:
     return True
 
 
+def invitation_demo_link(*, invitation: Invitation) -> str:
+    """Demo only (``seed_demo``, which prints it): give a pending invitation a fresh token,
+    mark it sent without mailing (the demo's addresses do not exist) and return its link.
+    The invitation's previous link, if any, stops working."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    with tenant_context(invitation.organization_id):
+        Invitation.objects.filter(pk=invitation.pk).update(
+            token_hash=token_hash(token), sent_at=invitation.sent_at or timezone.now()
+        )
+    return invitation_url(token)
+
+
 def invitation_url(token: str) -> str:
     return settings.GROVE_BASE_URL + reverse("accounts:invitation", kwargs={"token": token})
 

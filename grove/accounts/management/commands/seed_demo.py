@@ -29,6 +29,8 @@ class Command(BaseCommand):
         self.stdout.write(f"\nPassword for every demo account: {DEMO_PASSWORD}")
         if result.scim_token:
             self.stdout.write(f"SCIM token of Demo Retail (/scim/v2/): {result.scim_token}")
+        if result.invitation_url:
+            self.stdout.write(f"Pending invitation (Demo Retail): {result.invitation_url}")
         self.stdout.write(
             "Staff accounts (@grove.example) then enrol an authenticator app (TOTP): the page "
             "shows the key to type into it."
