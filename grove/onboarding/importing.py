@@ -22,6 +22,7 @@ import hashlib
 import io
 import itertools
 import tempfile
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +39,11 @@ from grove.tenancy.models import Organization
 
 from .models import ImportIssue, UserImport
 from .provisioning import (
+    _CONTROL,
+    EMAIL_MAX_LENGTH,
+    JOB_TYPE_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    UNUSABLE_PASSWORD_PREFIX,
     PersonCleaner,
     PersonRecord,
     RecordError,
@@ -377,11 +383,18 @@ class Validator:
         while batch := list(itertools.islice(iterator, BATCH_SIZE)):
             yield self._resolve([self._clean(*row) for row in batch])
 
-    def _clean(self, line: int, values: dict[str, str] | None, issue: str) -> Row:
+    def _clean(
+        self, line: int, values: dict[str, str] | None, issue: str, checked: bool = False
+    ) -> Row:
         if values is None:
             return Row(line=line, values={}, errors=[record_error("", issue)], outcome="error")
         values = {column: (values.get(column) or "").strip() for column in COLUMNS}
-        record, errors = self.cleaner.clean(**values)
+        if checked and _already_clean(values):
+            # Cleaned by the preview (normalised file): the same checks would give the same
+            # answer; what depends on the database is checked again by _resolve.
+            record, errors = PersonRecord(**values), []
+        else:
+            record, errors = self.cleaner.clean(**values)
         email = normalise_email(values["email"])
         if email:
             if email in self.emails:
@@ -398,22 +411,7 @@ class Validator:
 
     def _resolve(self, rows: list[Row]) -> list[Row]:
         valid = [row for row in rows if row.record is not None]
-        with unscoped("user import: business emails are unique across organizations"):
-            existing = {
-                account["email"]: account
-                for account in User.objects.filter(
-                    email__in=[row.record.email for row in valid]
-                ).values(
-                    "id",
-                    "email",
-                    "organization_id",
-                    "first_name",
-                    "last_name",
-                    "country",
-                    "job_type_id",
-                    "is_active",
-                )
-            }
+        existing = accounts_by_email([row.record.email for row in valid])
         for row in valid:
             record = row.record
             account = existing.get(record.email)
@@ -438,6 +436,53 @@ class Validator:
             row.reactivate = not account["is_active"]
             row.outcome = "update" if row.changes or row.reactivate else "unchanged"
         return rows
+
+
+ACCOUNT_COLUMNS = (
+    "id",
+    "email",
+    "organization_id",
+    "first_name",
+    "last_name",
+    "country",
+    "job_type_id",
+    "is_active",
+)
+
+
+def accounts_by_email(emails: list[str]) -> dict[str, dict]:
+    """The accounts with these emails, in any organization (emails are unique across them)."""
+    if not emails:
+        return {}
+    with unscoped("user import: business emails are unique across organizations"):
+        if connection.vendor == "postgresql":
+            # One array parameter: compiling an IN list of thousands costs more than the query.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM {User._meta.db_table} "  # noqa: S608
+                    "WHERE email = ANY(%s)",
+                    [emails],
+                )
+                return {row[1]: dict(zip(ACCOUNT_COLUMNS, row, strict=True)) for row in cursor}
+        accounts = User.objects.filter(email__in=emails).values(*ACCOUNT_COLUMNS)
+        return {account["email"]: account for account in accounts}
+
+
+def _already_clean(values: dict[str, str]) -> bool:
+    """Whether a line of the normalised file still has the shape clean() gave it."""
+    from django_countries.data import COUNTRIES
+
+    email, first, last = values["email"], values["first_name"], values["last_name"]
+    return (
+        0 < len(email) <= EMAIL_MAX_LENGTH
+        and email == email.lower()
+        and "@" in email
+        and 0 < len(first) <= NAME_MAX_LENGTH
+        and 0 < len(last) <= NAME_MAX_LENGTH
+        and len(values["job_type"]) <= JOB_TYPE_MAX_LENGTH
+        and (values["country"] == "" or values["country"] in COUNTRIES)
+        and not _CONTROL.search(first + last + email + values["job_type"])
+    )
 
 
 def _fold_job(name: str) -> str:
@@ -477,7 +522,9 @@ def write_preview(*, user_import: UserImport, table: Table, validator: Validator
             for row in batch:
                 total += 1
                 counts[row.outcome] += 1
-                writer.writerow([row.line, row.outcome, *(row.values.get(c, "") for c in COLUMNS)])
+                # Valid lines as cleaned (what will be stored), others as given.
+                shown = row.record.__dict__ if row.record is not None else row.values
+                writer.writerow([row.line, row.outcome, *(shown.get(c, "") for c in COLUMNS)])
                 issues.extend(_issues(user_import, row))
             with tenant_context(user_import.organization_id):
                 ImportIssue.objects.bulk_create(issues)
@@ -511,17 +558,19 @@ def _issues(user_import: UserImport, row: Row) -> list[ImportIssue]:
     ]
 
 
-def normalised_rows(user_import: UserImport) -> Iterator[tuple[int, dict[str, str] | None, str]]:
-    """The kept list again, as ``Table.rows`` gives them (line, the five columns, issue)."""
+def normalised_rows(user_import: UserImport) -> Iterator[tuple]:
+    """The kept list again, as ``Table.rows`` gives them (line, the five columns, issue), and
+    whether the preview found the line valid (its values are then the cleaned ones)."""
     with user_import.normalised_file.open("rb") as stored:
         reader = csv.reader(io.TextIOWrapper(stored, encoding="utf-8", newline=""))
         next(reader, None)
         for cells in reader:
             line, outcome, *values = cells
             if outcome == "error" and not any(values):
-                yield int(line), None, "malformed"
+                yield int(line), None, "malformed", False
             else:
-                yield int(line), dict(zip(COLUMNS, values, strict=True)), ""
+                checked = outcome != "error"
+                yield int(line), dict(zip(COLUMNS, values, strict=True)), "", checked
 
 
 @dataclass(frozen=True)
@@ -661,9 +710,9 @@ def _write_batch(
             if row.record.job_type
         }
         if new_rows:
-            created = _insert_users(organization, new_rows, job_types)
-            counts.created += len(created)
-            for chunk in _chunks([user.pk for user in created], AUDIT_IDS_PER_EVENT):
+            ids, created = _insert_users(organization, new_rows, job_types, as_instances=invite)
+            counts.created += len(ids)
+            for chunk in _chunks(ids, AUDIT_IDS_PER_EVENT):
                 record_event(
                     action=AuditAction.USER_CREATED,
                     actor=actor,
@@ -681,57 +730,107 @@ def _write_batch(
             counts.reactivated += len(reactivated)
 
 
-def _insert_users(organization: Organization, rows: list[Row], job_types: dict) -> list[User]:
-    password = unusable_password()  # one random unusable hash per batch: nobody can log in
-    users = []
+def _insert_users(
+    organization: Organization, rows: list[Row], job_types: dict, *, as_instances: bool
+) -> tuple[list, list[User]]:
+    """Insert the batch's new people; returns their ids, and model instances when asked
+    (invitations need them; building 100,000 instances is a large part of the write's cost)."""
+    prototype = User(organization=organization, org_role=OrgRole.MEMBER, password="")
+    people = []
     for row in rows:
         record = row.record
         job_type = job_types.get(record.job_type)
-        users.append(
-            User(
-                email=record.email,
-                first_name=record.first_name,
-                last_name=record.last_name,
-                country=record.country,
-                organization=organization,
-                job_type_id=job_type.pk if job_type else None,
-                org_role=OrgRole.MEMBER,
-                password=password,
+        people.append(
+            (
+                record.email,
+                record.first_name,
+                record.last_name,
+                record.country,
+                job_type.pk if job_type else None,
             )
         )
     if connection.vendor == "postgresql":
-        _copy_users(users)
-        for user in users:  # as if saved by the ORM
+        ids = _copy_users(prototype, people)
+    else:
+        ids = [uuid.uuid4() for _ in people]
+    users = []
+    if as_instances or connection.vendor != "postgresql":
+        users = [
+            User(
+                id=pk,
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
+                country=country,
+                job_type_id=job_type_id,
+                organization_id=organization.pk,
+                org_role=OrgRole.MEMBER,
+                password=unusable_password(),
+                created_at=prototype.created_at,
+            )
+            for pk, (email, first_name, last_name, country, job_type_id) in zip(
+                ids, people, strict=True
+            )
+        ]
+    if connection.vendor == "postgresql":
+        for user in users:  # already in the table: as if saved by the ORM
             user._state.adding = False
             user._state.db = "default"
     else:
         User.objects.bulk_create(users, batch_size=500)
-    return users
+    return ids, users
 
 
 STAGING_TABLE = "grove_import_user"
+STAGED = ("email", "first_name", "last_name", "country", "job_type_id")
 
 
-def _copy_users(users: list[User]) -> None:
-    """COPY the batch into a temporary table, then INSERT … SELECT it into accounts_user: the
-    insert runs as the tenant under row-level security (its policy checks every row)."""
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    # COPY's text format: backslash, tab and line breaks escaped (names cannot hold the
+    # latter two; emails may hold a backslash).
+    return (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
+
+
+def _copy_users(prototype: User, people: list[tuple]) -> list[uuid.UUID]:
+    """COPY the batch's five columns into a temporary table, then one INSERT … SELECT into
+    accounts_user, as the tenant under row-level security (its policy checks every row; COPY
+    FROM itself is refused on a table with RLS). Ids are drawn by PostgreSQL and returned;
+    each person gets their own unusable password hash; the other columns take the
+    prototype's values (organization, role, defaults)."""
     table = User._meta.db_table
-    fields = User._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    quote = connection.ops.quote_name
+    fields = [f for f in User._meta.concrete_fields if f.attname not in ("id", "password")]
+    constant = [f for f in fields if f.attname not in STAGED]
+    staged = ", ".join(quote(name) for name in STAGED)
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} "  # noqa: S608 -- names only
-            f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+            "(email text, first_name text, last_name text, country text, job_type_id uuid) "
+            "ON COMMIT DROP"
         )
-        with cursor.cursor.copy(f"COPY {STAGING_TABLE} ({columns}) FROM STDIN") as copy:
-            for user in users:
-                copy.write_row(
-                    [f.get_db_prep_save(getattr(user, f.attname), connection) for f in fields]
-                )
+        with cursor.cursor.copy(f"COPY {STAGING_TABLE} ({staged}) FROM STDIN") as copy:
+            copy.write("".join("\t".join(map(_copy_text, person)) + "\n" for person in people))
+        columns = ["id", "password", *STAGED, *(f.column for f in constant)]
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGING_TABLE}"  # noqa: S608
+            f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+            # An unusable password with a strong random suffix, as make_password(None) gives.
+            f"SELECT gen_random_uuid(), '{UNUSABLE_PASSWORD_PREFIX}' || "
+            "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), "
+            f"{staged}, {', '.join(['%s'] * len(constant))} FROM {STAGING_TABLE} "
+            "RETURNING id",
+            [f.get_db_prep_save(getattr(prototype, f.attname), connection) for f in constant],
         )
-        cursor.execute(f"TRUNCATE {STAGING_TABLE}")
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"DELETE FROM {STAGING_TABLE}")  # noqa: S608
+    return ids
 
 
 def _update_users(

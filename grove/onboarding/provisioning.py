@@ -84,6 +84,7 @@ class ProvisionResult:
 # --- Matching names -------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # job types and countries repeat down a list
 def fold(text: str) -> str:
     """Case, accents and spacing ignored: "  Métier " and "metier" fold alike."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -124,6 +125,7 @@ def _country_index() -> dict[str, str]:
     return index
 
 
+@functools.lru_cache(maxsize=4096)
 def country_code(value: str) -> str | None:
     """The ISO alpha-2 code for an ISO code or an English/French name; "" for blank; None when
     unknown."""
@@ -134,6 +136,11 @@ def country_code(value: str) -> str | None:
 
 
 _email_validator = EmailValidator()
+# Django's patterns, compiled now: its lazy regex objects cost a proxy call per use, which shows
+# over 100,000 rows.
+for _name in ("user_regex", "domain_regex", "literal_regex"):
+    _lazy = getattr(_email_validator, _name)
+    setattr(_email_validator, _name, re.compile(_lazy.pattern, _lazy.flags))
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]|[\ud800-\udfff]")
 
 
