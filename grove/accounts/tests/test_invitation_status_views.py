@@ -188,3 +188,16 @@ def test_a_csm_cannot_reach_another_organizations_invitation_through_theirs(
 
     assert client.post(f"{PAGE}org/{org_b.slug}/{invitation.pk}/revoke").status_code == 404
     assert invitations_of(_dora)[0].revoked_at is None
+
+
+def test_the_page_is_linked_from_the_managers_menu_and_the_staff_console(
+    client, bob, alice, csm, org_a, staff_client
+):
+    client.force_login(bob)
+    assert f'href="{PAGE}"' in client.get("/practices/").content.decode()
+    client.force_login(alice)
+    assert f'href="{PAGE}"' not in client.get("/practices/").content.decode()
+
+    assign(csm, org_a)
+    console = staff_client(csm).get(f"/staff/organizations/{org_a.slug}/")
+    assert f'href="{PAGE}org/{org_a.slug}/"' in console.content.decode()
