@@ -5,6 +5,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from grove.privacy.datamap import SYSTEM, Category, Retention
@@ -162,8 +163,8 @@ class InvitationStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     OPENED = "opened", _("Opened")
     ACTIVATED = "activated", _("Activated")
-    EXPIRED = "expired", _("Expired")
-    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", pgettext_lazy("invitation", "Expired")
+    REVOKED = "revoked", pgettext_lazy("invitation", "Revoked")
     BOUNCED = "bounced", _("Bounced")
     COMPLAINED = "complained", _("Marked as spam")
 
