@@ -37,6 +37,20 @@ def seeded(db, settings):
     call_command("seed_demo", stdout=io.StringIO())
 
 
+@pytest.fixture
+def without_practices(monkeypatch):
+    # The demo's practices take most of a run (about 5 s each); the tests that look at accounts,
+    # logins and the staff history alone skip them (grove/practices/tests/test_demo.py tests
+    # them, and the tests here that count rows or verify the whole log keep them).
+    monkeypatch.setattr("grove.accounts.demo.seed_practices", lambda *args, **kwargs: 0)
+
+
+@pytest.fixture
+def seeded_accounts(without_practices, db, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+
+
 def test_it_creates_the_demo_organizations_people_and_staff(seeded):
     with unscoped("test: inspect the demo data"):
         demo = Organization.objects.get(slug="demo")
@@ -71,7 +85,7 @@ def test_running_it_twice_creates_nothing_more(seeded):
     assert row_counts() == before
 
 
-def test_it_prints_the_logins_and_the_demo_password(db, settings, capsys):
+def test_it_prints_the_logins_and_the_demo_password(without_practices, db, settings, capsys):
     settings.DEBUG = True
 
     call_command("seed_demo")
@@ -85,7 +99,7 @@ def test_it_prints_the_logins_and_the_demo_password(db, settings, capsys):
 @pytest.mark.parametrize(
     "email", ["manager@demo.example", "camille.lefevre@demo.example", "csm@grove.example"]
 )
-def test_the_demo_logins_work(seeded, client, email):
+def test_the_demo_logins_work(seeded_accounts, client, email):
     response = client.post(
         reverse("accounts:login"), {"username": email, "password": DEMO_PASSWORD}
     )
@@ -94,7 +108,7 @@ def test_the_demo_logins_work(seeded, client, email):
     assert response["Location"] == reverse("core:home")
 
 
-def test_the_test_client_can_log_in_as_the_manager(seeded, client):
+def test_the_test_client_can_log_in_as_the_manager(seeded_accounts, client):
     assert client.login(email="manager@demo.example", password=DEMO_PASSWORD)
 
 
@@ -107,7 +121,7 @@ def test_it_refuses_to_run_without_debug(db, settings):
     assert row_counts() == dict.fromkeys(row_counts(), 0)
 
 
-def test_force_runs_it_without_debug(db, settings):
+def test_force_runs_it_without_debug(without_practices, db, settings):
     settings.DEBUG = False
 
     call_command("seed_demo", "--force", stdout=io.StringIO())
@@ -130,7 +144,7 @@ def _email_of(user_id):
         return User.objects.get(pk=user_id).email
 
 
-def test_the_history_has_weeks_of_members_logins(seeded):
+def test_the_history_has_weeks_of_members_logins(seeded_accounts):
     from django.utils import timezone
 
     logins = _demo_events(action=AuditAction.LOGIN)
@@ -143,7 +157,7 @@ def test_the_history_has_weeks_of_members_logins(seeded):
     assert all(e.occurred_at.weekday() < 5 for e in logins)
 
 
-def test_the_history_has_the_csms_visits(seeded):
+def test_the_history_has_the_csms_visits(seeded_accounts):
     lists = _demo_events(action=AuditAction.LIST, grant_id__isnull=True)
     views = _demo_events(action=AuditAction.VIEW, grant_id__isnull=True)
 
@@ -153,7 +167,7 @@ def test_the_history_has_the_csms_visits(seeded):
     assert all(len(e.object_ids) == 31 for e in lists)  # the first page: every demo user
 
 
-def test_the_history_has_one_approved_and_expired_grant_for_tech(seeded):
+def test_the_history_has_one_approved_and_expired_grant_for_tech(seeded_accounts):
     with unscoped("test: read grants"):
         [grant] = AccessGrant.objects.all()
     assert _email_of(grant.requester_id) == "tech@grove.example"
@@ -188,7 +202,7 @@ def test_the_history_is_appended_in_chronological_order(seeded):
     assert times == sorted(times)
 
 
-def test_the_assignment_is_made_by_the_security_manager_in_the_log(seeded):
+def test_the_assignment_is_made_by_the_security_manager_in_the_log(seeded_accounts):
     [event] = _demo_events(action=AuditAction.ASSIGNMENT_CREATED)
 
     assert _email_of(event.actor_id) == "security.manager@grove.example"
