@@ -72,10 +72,28 @@ def _set_active(organization, user, active: bool, *, request) -> None:
         provisioning.reactivate_person(
             organization=organization, user=user, source=SOURCE, request=request
         )
+        _invite_if_never_activated(user, request=request)
     elif not active and user.is_active:
         provisioning.deactivate_person(
             organization=organization, user=user, source=SOURCE, request=request
         )
+
+
+def _invite_if_never_activated(user, *, request) -> None:
+    """A person created inactive (never invited) or whose invitation has lapsed is invited
+    when the provider activates them; a pending invitation is left as it is."""
+    from grove.accounts.models import Invitation
+
+    if user.has_usable_password():
+        return
+    pending = Invitation.objects.filter(
+        user=user,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).exists()
+    if not pending:
+        provisioning.send_invitations(users=[user], request=request)
 
 
 @transaction.atomic

@@ -486,3 +486,24 @@ def test_search_with_a_post(scim, alice, bob):
         assert set(resource) == {"schemas", "id", "userName"}
     assert_error(scim.post(".search", {"filter": "nope"}), 400, "invalidFilter")
     assert_error(scim.post(".search", {"sortBy": "userName"}), 400, "invalidValue")
+
+
+def test_invitations_new_active_users_and_on_activation_only(scim):
+    from grove.accounts.models import Invitation
+
+    def invitations(email):
+        with unscoped("test"):
+            return Invitation.objects.filter(user__email=email).count()
+
+    scim.post("Users", okta_user("kim@a.example"))
+    assert invitations("kim@a.example") == 1
+    response = scim.post("Users", okta_user("lou@a.example", active=False))
+    assert invitations("lou@a.example") == 0
+    user_id = response.json()["id"]
+    on = patch({"op": "replace", "value": {"active": True}})
+    off = patch({"op": "replace", "value": {"active": False}})
+    scim.patch(f"Users/{user_id}", on)
+    assert invitations("lou@a.example") == 1
+    scim.patch(f"Users/{user_id}", off)
+    scim.patch(f"Users/{user_id}", on)
+    assert invitations("lou@a.example") == 1  # the pending one still stands
