@@ -388,12 +388,12 @@ class Validator:
     ) -> Row:
         if values is None:
             return Row(line=line, values={}, errors=[record_error("", issue)], outcome="error")
-        values = {column: (values.get(column) or "").strip() for column in COLUMNS}
         if checked and _already_clean(values):
             # Cleaned by the preview (normalised file): the same checks would give the same
             # answer; what depends on the database is checked again by _resolve.
             record, errors = PersonRecord(**values), []
         else:
+            values = {column: (values.get(column) or "").strip() for column in COLUMNS}
             record, errors = self.cleaner.clean(**values)
         email = normalise_email(values["email"])
         if email:
@@ -475,6 +475,7 @@ def _already_clean(values: dict[str, str]) -> bool:
     email, first, last = values["email"], values["first_name"], values["last_name"]
     return (
         0 < len(email) <= EMAIL_MAX_LENGTH
+        and email == email.strip()
         and email == email.lower()
         and "@" in email
         and 0 < len(first) <= NAME_MAX_LENGTH
@@ -785,6 +786,20 @@ STAGING_TABLE = "grove_import_user"
 STAGED = ("email", "first_name", "last_name", "country", "job_type_id")
 
 
+COPY_NULL = "\\N"
+
+
+def _copy_line(person: tuple) -> str:
+    """One line of COPY's text format. Cleaning refused tabs and line breaks (control
+    characters) in every value; a backslash (possible in an email) is escaped."""
+    email, first_name, last_name, country, job_type_id = person
+    text = f"{email}\t{first_name}\t{last_name}\t{country}"
+    if "\\" in text or text.count("\t") != 3 or "\n" in text or "\r" in text:
+        return "\t".join(_copy_text(value) for value in person) + "\n"
+    job = COPY_NULL if job_type_id is None else job_type_id
+    return f"{text}\t{job}\n"
+
+
 def _copy_text(value) -> str:
     if value is None:
         return "\\N"
@@ -817,7 +832,7 @@ def _copy_users(prototype: User, people: list[tuple]) -> list[uuid.UUID]:
             "ON COMMIT DROP"
         )
         with cursor.cursor.copy(f"COPY {STAGING_TABLE} ({staged}) FROM STDIN") as copy:
-            copy.write("".join("\t".join(map(_copy_text, person)) + "\n" for person in people))
+            copy.write("".join(map(_copy_line, people)))
         columns = ["id", "password", *STAGED, *(f.column for f in constant)]
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608

@@ -18,12 +18,14 @@ def run_user_import(import_id: str, actor_id: str | None = None) -> str:
     quote a value) and is raised again for the worker's log; the import's writes were rolled
     back, and it may be committed again.
     """
-    from .actions import import_commit, import_mark_failed
+    from .actions import COMMITTABLE, import_commit, import_mark_failed
     from .models import ImportMode
 
     with unscoped("user import task: the import is found by its id, then runs as its tenant"):
         user_import = UserImport.objects.select_related("organization").get(pk=import_id)
         actor = User.objects.get(pk=actor_id) if actor_id else None
+    if user_import.status not in COMMITTABLE:
+        return user_import.status  # enqueued twice, or discarded meanwhile: nothing to do
     try:
         import_commit(
             actor=actor,

@@ -373,3 +373,12 @@ def test_progress_is_reported_by_batch(org_a, monkeypatch):
     )
     assert seen == [2, 2, 1]
     assert len(users_of(org_a)) == 5
+
+
+def test_names_with_backslashes_and_quotes_are_stored_as_given(org_a):
+    content = HEADER + 'd@a.example,"D\\\\N ""Dee""",O\\Brien\\t,FR,\n'
+    user_import = preview(org_a, content)
+    import_commit(actor=None, user_import=user_import, valid_only=False, full_sync=False)
+    dee = users_of(org_a)["d@a.example"]
+    assert (dee.first_name, dee.last_name) == ('D\\\\N "Dee"', "O\\Brien\\t")
+    assert dee.job_type_id is None
