@@ -97,7 +97,8 @@ def terms_view(request):
 @login_required
 def invitations_view(request, organization: str | None = None):
     access = _authorize(request, organization, Capability.USERS_READ)
-    rows = invitations.member_invitations(access)
+    listing = invitations.member_invitations(access, page_number=request.GET.get("page"))
+    rows = listing.rows
     record_event(
         action=AuditAction.LIST,
         actor=request.user,
@@ -115,6 +116,7 @@ def invitations_view(request, organization: str | None = None):
             "organization": access.organization,
             "organization_param": organization,
             "rows": rows,
+            "page": listing.page,
             "may_manage": permits(
                 user=request.user,
                 organization=access.organization,

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives
+from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -447,27 +447,35 @@ REVOCABLE = frozenset(_LIVE | {InvitationStatus.BOUNCED, InvitationStatus.COMPLA
 RESENDABLE = frozenset(REVOCABLE | {InvitationStatus.EXPIRED, InvitationStatus.REVOKED})
 
 
-def member_invitations(access: Access) -> list[MemberInvitation]:
-    """Every person of the organization ``access`` was granted on, with their latest
-    invitation's status, ordered by name. Run after ``authorize`` (USERS_READ)."""
+MEMBERS_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class MemberInvitationsPage:
+    rows: list[MemberInvitation]
+    page: Page
+
+
+def member_invitations(access: Access, *, page_number=None) -> MemberInvitationsPage:
+    """One page of the people of the organization ``access`` was granted on, ordered by name,
+    each with their latest invitation's status. Run after ``authorize`` (USERS_READ)."""
     now = timezone.now()
     with tenant_context(access.organization):
-        users = (
-            User.objects.filter(organization=access.organization)
-            .prefetch_related(
-                Prefetch(
-                    "invitations",
-                    queryset=Invitation.objects.order_by("-created_at"),
-                    to_attr="latest_invitations",
-                )
-            )
-            .order_by("last_name", "first_name", "pk")
+        users = User.objects.filter(organization=access.organization).order_by(
+            "last_name", "first_name", "pk"
         )
-        rows = []
-        for user in users:
-            invitation = user.latest_invitations[0] if user.latest_invitations else None
-            rows.append(MemberInvitation(user, invitation, _member_status(user, invitation, now)))
-    return rows
+        page = Paginator(users, MEMBERS_PER_PAGE).get_page(page_number)
+        people = list(page.object_list)
+        latest: dict = {}
+        for invitation in Invitation.objects.filter(user__in=people).order_by("created_at"):
+            latest[invitation.user_id] = invitation  # the newest wins
+        rows = [
+            MemberInvitation(
+                user, latest.get(user.pk), _member_status(user, latest.get(user.pk), now)
+            )
+            for user in people
+        ]
+    return MemberInvitationsPage(rows=rows, page=page)
 
 
 def _member_status(user: User, invitation: Invitation | None, now) -> str:

@@ -201,3 +201,21 @@ def test_the_page_is_linked_from_the_managers_menu_and_the_staff_console(
     assign(csm, org_a)
     console = staff_client(csm).get(f"/staff/organizations/{org_a.slug}/")
     assert f'href="{PAGE}org/{org_a.slug}/"' in console.content.decode()
+
+
+def test_the_page_is_paginated_and_logs_the_ids_shown(
+    client, bob, alice, dora_invited, monkeypatch, audit_events
+):
+    monkeypatch.setattr("grove.accounts.invitations.MEMBERS_PER_PAGE", 2)
+    dora, _invitation = dora_invited  # A: Anders (Alice), Berg (Bob), Dupont (Dora)
+    client.force_login(bob)
+
+    first = client.get(PAGE).content.decode()
+    second = client.get(PAGE + "?page=2").content.decode()
+
+    assert f'data-user="{alice.pk}"' in first and f'data-user="{dora.pk}"' not in first
+    assert f'data-user="{dora.pk}"' in second and f'data-user="{alice.pk}"' not in second
+    assert "?page=2" in first
+    first_event, second_event = audit_events(AuditAction.LIST)
+    assert first_event.object_ids == [str(alice.pk), str(bob.pk)]
+    assert second_event.object_ids == [str(dora.pk)]
