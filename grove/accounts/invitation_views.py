@@ -11,6 +11,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -67,12 +68,14 @@ def invitation_view(request, token: str):
             return _link_refused(request, invitations.invitation_for_token(token).state)
     else:
         invitations.invitation_opened(invitation=invitation)
-    return render(
-        request,
-        "accounts/invitation_activate.html",
-        {"form": form, "invited_user": invitation.user, "invitation": invitation},
-        status=400 if request.method == "POST" else 200,
-    )
+    # In the language of the person's profile when it names one (the mail's), else the browser's.
+    with translation.override(invitation.user.language or translation.get_language()):
+        return render(
+            request,
+            "accounts/invitation_activate.html",
+            {"form": form, "invited_user": invitation.user, "invitation": invitation},
+            status=400 if request.method == "POST" else 200,
+        )
 
 
 def _link_refused(request, state: str):

@@ -182,3 +182,13 @@ def test_the_terms_page_is_public(client, db):
 
     assert response.status_code == 200
     assert b"Terms of use" in response.content
+
+
+def test_the_page_speaks_the_profiles_language(client, invited):
+    dora, _invitation, path = invited
+    with unscoped("test set-up"):
+        User.objects.filter(pk=dora.pk).update(language="fr")
+
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert '<html lang="fr">' in response.content.decode()
