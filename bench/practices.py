@@ -35,8 +35,9 @@ median of the per-round ratios. In-process, the same requests are counted (queri
 request, at page sizes 5 and 50 too) and the slowest statement of each is EXPLAIN ANALYZEd as
 the application role (RLS on), for the JSON file. Results in var/bench/practices.json.
 ``--keep`` keeps the database; ``--reuse`` serves the database a ``--keep`` run left;
-``--no-jit`` serves with PostgreSQL's JIT compilation off (ALTER DATABASE ... SET jit = off):
-a ranked search over thousands of matches has a planner cost above ``jit_above_cost`` and
+``--no-jit`` also turns PostgreSQL's JIT compilation off for the database (ALTER DATABASE ... SET
+jit = off; the application's own connections have it off already, ``-c jit=off`` in the
+settings): a ranked search over thousands of matches has a planner cost above ``jit_above_cost`` and
 spends more time compiling than running (see docs/benchmarks.md).
 """
 
@@ -786,7 +787,8 @@ def main(argv=None) -> bool:
         sessions = member_sessions(big, args.members)
         setup_seconds = time.perf_counter() - started
         print(f"  data ready in {setup_seconds:.0f} s; profiling requests in-process...")
-        jit = set_jit(url, on=not args.no_jit)
+        database_jit = set_jit(url, on=not args.no_jit)
+        jit = application_jit()
         profiles = profile_requests(sessions, url, args.app_role, big)
         from django.db import connections
 
@@ -852,6 +854,7 @@ def main(argv=None) -> bool:
             "search_endpoint": "/api/practices/search?q=<word> (JSON)",
             "search_word_matches_in_big_organization": word_counts,
             "jit": jit,
+            "jit_database_default": database_jit,
             "database": database_label(url),
             "app_role": args.app_role,
         },
@@ -884,6 +887,18 @@ def main(argv=None) -> bool:
             higher_is_better=name != "practices_search_p99_vs_feed_api_p99",
         )
     return ok
+
+
+def application_jit() -> str:
+    """The jit setting the application's connections get (its settings may override the
+    database's): what the servers run with."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        value = cursor.fetchone()[0]
+    connection.close()
+    return value
 
 
 def set_jit(url: str, *, on: bool) -> str:
