@@ -77,6 +77,15 @@ def _attachments(practice, every: bool) -> list:
     return list(getattr(practice, "first_images", None) or ())
 
 
+def _related(item, name: str):
+    # What the query prefetched, read without building a related manager per practice and
+    # relation (``item.tags`` makes one on every access); the manager when nothing was.
+    cache = getattr(item, "_prefetched_objects_cache", None)
+    if cache is not None and name in cache:
+        return cache[name]
+    return getattr(item, name).all()
+
+
 def practice(item, *, all_attachments: bool = False) -> dict:
     return {
         "id": item.pk,
@@ -86,10 +95,10 @@ def practice(item, *, all_attachments: bool = False) -> dict:
         "language": item.language,
         "status": item.status,
         "topic": {"id": item.topic.pk, "name": item.topic.name},
-        "tags": [tag.name for tag in item.tags.all()],
+        "tags": [tag.name for tag in _related(item, "tags")],
         "target_countries": [country.code for country in item.target_countries],
         "target_job_types": [
-            {"id": job.pk, "name": job.name} for job in item.target_job_types.all()
+            {"id": job.pk, "name": job.name} for job in _related(item, "target_job_types")
         ],
         "author": person(item.author),
         "published_at": item.published_at,
