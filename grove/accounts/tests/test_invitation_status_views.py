@@ -215,7 +215,7 @@ def test_the_page_is_paginated_and_logs_the_ids_shown(
 
     assert f'data-user="{alice.pk}"' in first and f'data-user="{dora.pk}"' not in first
     assert f'data-user="{dora.pk}"' in second and f'data-user="{alice.pk}"' not in second
-    assert "?page=2" in first
+    assert "?page=2" in first and "Page 1 of 2" in first
     first_event, second_event = audit_events(AuditAction.LIST)
     assert first_event.object_ids == [str(alice.pk), str(bob.pk)]
     assert second_event.object_ids == [str(dora.pk)]
