@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from django.core.files import File
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
+from django_countries.data import COUNTRIES
 
 from grove.accounts.models import OrgRole, User
 from grove.audit.events import record_event
@@ -39,7 +40,6 @@ from grove.tenancy.models import Organization
 
 from .models import ImportIssue, UserImport
 from .provisioning import (
-    _CONTROL,
     EMAIL_MAX_LENGTH,
     JOB_TYPE_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -363,6 +363,7 @@ class Row:
     existing: dict | None = None  # the account's current values (update, unchanged)
     changes: dict = field(default_factory=dict)  # {attname: new value}
     reactivate: bool = False
+    previewed: str = ""  # the preview's outcome, when read back from the normalised file
 
 
 class Validator:
@@ -375,6 +376,9 @@ class Validator:
             organization, create_missing_job_types=create_missing_job_types
         )
         self.emails: set[str] = set()  # every email of the list (duplicates, full sync)
+        # Lines the preview found new are taken as new without a look-up: the insert itself
+        # finds any account created since (ON CONFLICT), then those lines are looked up.
+        self.optimistic = False
 
     def batches(
         self, rows: Iterable[tuple[int, dict[str, str] | None, str]]
@@ -384,7 +388,12 @@ class Validator:
             yield self._resolve([self._clean(*row) for row in batch])
 
     def _clean(
-        self, line: int, values: dict[str, str] | None, issue: str, checked: bool = False
+        self,
+        line: int,
+        values: dict[str, str] | None,
+        issue: str,
+        checked: bool = False,
+        previewed: str = "",
     ) -> Row:
         if values is None:
             return Row(line=line, values={}, errors=[record_error("", issue)], outcome="error")
@@ -407,35 +416,44 @@ class Validator:
             record=record,
             errors=errors,
             outcome="error" if errors else "",
+            previewed=previewed,
         )
 
     def _resolve(self, rows: list[Row]) -> list[Row]:
         valid = [row for row in rows if row.record is not None]
+        if self.optimistic:
+            for row in valid:
+                if row.previewed == "create":
+                    row.outcome = "create"
+            valid = [row for row in valid if row.outcome != "create"]
         existing = accounts_by_email([row.record.email for row in valid])
         for row in valid:
-            record = row.record
-            account = existing.get(record.email)
-            if account is None:
-                row.outcome = "create"
-                continue
-            if account["organization_id"] != self.organization.pk:
-                row.errors = [record_error("email", "other_organization")]
-                row.record = None
-                row.outcome = "error"
-                continue
-            job_type = self.cleaner.job_types.get(_fold_job(record.job_type))
-            wanted = {
-                "first_name": record.first_name,
-                "last_name": record.last_name,
-                "country": record.country,
-                # A job type still to be created is a change (None never equals it).
-                "job_type_id": job_type.pk if job_type else (None if not record.job_type else ""),
-            }
-            row.existing = account
-            row.changes = {k: v for k, v in wanted.items() if account[k] != v}
-            row.reactivate = not account["is_active"]
-            row.outcome = "update" if row.changes or row.reactivate else "unchanged"
+            self.classify(row, existing.get(row.record.email))
         return rows
+
+    def classify(self, row: Row, account: dict | None) -> None:
+        """The line's outcome given the account with its email (None: there is none)."""
+        record = row.record
+        if account is None:
+            row.outcome = "create"
+            return
+        if account["organization_id"] != self.organization.pk:
+            row.errors = [record_error("email", "other_organization")]
+            row.record = None
+            row.outcome = "error"
+            return
+        job_type = self.cleaner.job_types.get(_fold_job(record.job_type))
+        wanted = {
+            "first_name": record.first_name,
+            "last_name": record.last_name,
+            "country": record.country,
+            # A job type still to be created is a change (None never equals it).
+            "job_type_id": job_type.pk if job_type else (None if not record.job_type else ""),
+        }
+        row.existing = account
+        row.changes = {k: v for k, v in wanted.items() if account[k] != v}
+        row.reactivate = not account["is_active"]
+        row.outcome = "update" if row.changes or row.reactivate else "unchanged"
 
 
 ACCOUNT_COLUMNS = (
@@ -469,9 +487,8 @@ def accounts_by_email(emails: list[str]) -> dict[str, dict]:
 
 
 def _already_clean(values: dict[str, str]) -> bool:
-    """Whether a line of the normalised file still has the shape clean() gave it."""
-    from django_countries.data import COUNTRIES
-
+    """Whether a line of the normalised file still has the shape clean() gave it (when not,
+    or when a value holds an unusual character, it is simply cleaned again)."""
     email, first, last = values["email"], values["first_name"], values["last_name"]
     return (
         0 < len(email) <= EMAIL_MAX_LENGTH
@@ -482,7 +499,7 @@ def _already_clean(values: dict[str, str]) -> bool:
         and 0 < len(last) <= NAME_MAX_LENGTH
         and len(values["job_type"]) <= JOB_TYPE_MAX_LENGTH
         and (values["country"] == "" or values["country"] in COUNTRIES)
-        and not _CONTROL.search(first + last + email + values["job_type"])
+        and (first + last + email + values["job_type"]).isprintable()
     )
 
 
@@ -571,7 +588,7 @@ def normalised_rows(user_import: UserImport) -> Iterator[tuple]:
                 yield int(line), None, "malformed", False
             else:
                 checked = outcome != "error"
-                yield int(line), dict(zip(COLUMNS, values, strict=True)), "", checked
+                yield int(line), dict(zip(COLUMNS, values, strict=True)), "", checked, outcome
 
 
 @dataclass(frozen=True)
@@ -645,15 +662,11 @@ def commit_rows(
     counts = CommitCounts()
     writing = True
     details = {"source": "import", "import": str(user_import.pk)}
+    validator.optimistic = connection.vendor == "postgresql"
     for batch in validator.batches(rows):
-        for row in batch:
-            counts.total += 1
-            if row.outcome == "error":
-                counts.errors += 1
-                counts.issues.extend((row.line, e.field, e.code) for e in row.errors)
-        if counts.errors and not valid_only:
-            writing = False
         if writing:
+            # Writes the valid lines even when this batch holds an error and not valid_only:
+            # the savepoint undoes them with the rest (Rejected).
             _write_batch(
                 organization=organization,
                 batch=batch,
@@ -663,6 +676,14 @@ def commit_rows(
                 invite=invite,
                 counts=counts,
             )
+        for row in batch:
+            counts.total += 1
+            if row.outcome == "error":
+                counts.errors += 1
+                counts.issues.extend((row.line, e.field, e.code) for e in row.errors)
+        if counts.errors and not valid_only:
+            writing = False
+            validator.optimistic = False  # no insert finds the conflicts any more
         if progress is not None:
             progress(len(batch))
     if not writing:
@@ -702,16 +723,33 @@ def _write_batch(
     cleaner = validator.cleaner
     create = validator.create_missing_job_types
     new_rows = [row for row in batch if row.outcome == "create"]
-    changed = [row for row in batch if row.outcome == "update"]
-    counts.unchanged += sum(1 for row in batch if row.outcome == "unchanged")
     with tenant_context(organization):
         job_types = {
             row.record.job_type: cleaner.job_type_for(row.record.job_type, create=create)
-            for row in new_rows + changed
-            if row.record.job_type
+            for row in batch
+            if row.outcome in ("create", "update") and row.record.job_type
         }
         if new_rows:
-            ids, created = _insert_users(organization, new_rows, job_types, as_instances=invite)
+            ids, created, conflicts = _insert_users(
+                organization, new_rows, job_types, as_instances=invite
+            )
+            if conflicts:  # accounts created since the preview: look them up now
+                accounts = accounts_by_email([row.record.email for row in conflicts])
+                for row in conflicts:
+                    validator.classify(row, accounts.get(row.record.email))
+                    if row.outcome == "create":  # gone again meanwhile: let it be retried
+                        row.errors = [record_error("email", "duplicate")]
+                        row.record = None
+                        row.outcome = "error"
+                job_types.update(
+                    {
+                        row.record.job_type: cleaner.job_type_for(
+                            row.record.job_type, create=create
+                        )
+                        for row in conflicts
+                        if row.outcome == "update" and row.record.job_type
+                    }
+                )
             counts.created += len(ids)
             for chunk in _chunks(ids, AUDIT_IDS_PER_EVENT):
                 record_event(
@@ -724,6 +762,8 @@ def _write_batch(
                 )
             if invite:
                 send_invitations(users=created, actor=actor)
+        changed = [row for row in batch if row.outcome == "update"]
+        counts.unchanged += sum(1 for row in batch if row.outcome == "unchanged")
         if changed:
             _update_users(organization, changed, job_types, actor=actor, details=details)
             counts.updated += len(changed)
@@ -733,9 +773,10 @@ def _write_batch(
 
 def _insert_users(
     organization: Organization, rows: list[Row], job_types: dict, *, as_instances: bool
-) -> tuple[list, list[User]]:
-    """Insert the batch's new people; returns their ids, and model instances when asked
-    (invitations need them; building 100,000 instances is a large part of the write's cost)."""
+) -> tuple[list, list[User], list[Row]]:
+    """Insert the batch's new people; returns their ids, model instances when asked
+    (invitations need them; building 100,000 instances is a large part of the write's cost),
+    and on PostgreSQL the lines whose email turned out to be taken (nothing written for them)."""
     prototype = User(organization=organization, org_role=OrgRole.MEMBER, password="")
     people = []
     for row in rows:
@@ -750,8 +791,13 @@ def _insert_users(
                 job_type.pk if job_type else None,
             )
         )
+    conflicts: list[Row] = []
     if connection.vendor == "postgresql":
-        ids = _copy_users(prototype, people)
+        inserted = _copy_users(prototype, people)  # {email: id}; a taken email is skipped
+        conflicts = [row for row in rows if row.record.email not in inserted]
+        kept = [person for person in people if person[0] in inserted]
+        people = kept
+        ids = [inserted[person[0]] for person in people]
     else:
         ids = [uuid.uuid4() for _ in people]
     users = []
@@ -779,7 +825,7 @@ def _insert_users(
             user._state.db = "default"
     else:
         User.objects.bulk_create(users, batch_size=500)
-    return ids, users
+    return ids, users, conflicts
 
 
 STAGING_TABLE = "grove_import_user"
@@ -814,7 +860,7 @@ def _copy_text(value) -> str:
     )
 
 
-def _copy_users(prototype: User, people: list[tuple]) -> list[uuid.UUID]:
+def _copy_users(prototype: User, people: list[tuple]) -> dict[str, uuid.UUID]:
     """COPY the batch's five columns into a temporary table, then one INSERT … SELECT into
     accounts_user, as the tenant under row-level security (its policy checks every row; COPY
     FROM itself is refused on a table with RLS). Ids are drawn by PostgreSQL and returned;
@@ -840,12 +886,12 @@ def _copy_users(prototype: User, people: list[tuple]) -> list[uuid.UUID]:
             f"SELECT gen_random_uuid(), '{UNUSABLE_PASSWORD_PREFIX}' || "
             "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), "
             f"{staged}, {', '.join(['%s'] * len(constant))} FROM {STAGING_TABLE} "
-            "RETURNING id",
+            "ON CONFLICT (email) DO NOTHING RETURNING email, id",
             [f.get_db_prep_save(getattr(prototype, f.attname), connection) for f in constant],
         )
-        ids = [row[0] for row in cursor.fetchall()]
+        inserted = dict(cursor.fetchall())
         cursor.execute(f"DELETE FROM {STAGING_TABLE}")  # noqa: S608
-    return ids
+    return inserted
 
 
 def _update_users(

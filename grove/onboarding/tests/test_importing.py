@@ -382,3 +382,15 @@ def test_names_with_backslashes_and_quotes_are_stored_as_given(org_a):
     dee = users_of(org_a)["d@a.example"]
     assert (dee.first_name, dee.last_name) == ('D\\\\N "Dee"', "O\\Brien\\t")
     assert dee.job_type_id is None
+
+
+def test_an_account_created_in_the_organization_since_the_preview_is_updated(org_a):
+    user_import = preview(org_a, HEADER + "late@a.example,Late,Comer,FR,\nn@a.example,N,N,FR,\n")
+    assert user_import.created_count == 2
+    late = UserFactory(organization=org_a, email="late@a.example", first_name="Early")
+    import_commit(actor=None, user_import=user_import, valid_only=False, full_sync=False)
+    refresh(user_import)
+    assert (user_import.status, user_import.created_count) == (ImportStatus.DONE, 1)
+    assert user_import.updated_count == 1
+    refresh(late)
+    assert late.first_name == "Late"
