@@ -56,8 +56,8 @@ from .provisioning import (
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 500_000
-BATCH_SIZE = 2000
-AUDIT_IDS_PER_EVENT = 1000
+BATCH_SIZE = 5000
+AUDIT_IDS_PER_EVENT = 5000  # ids per audit event of a batch (one event per batch)
 
 COLUMNS = ("email", "first_name", "last_name", "country", "job_type")
 REQUIRED_COLUMNS = ("email", "first_name", "last_name")
