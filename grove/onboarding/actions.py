@@ -7,10 +7,11 @@ and counts, never a value of the list.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from grove.accounts.models import User
@@ -31,6 +32,8 @@ from .importing import (
 )
 from .models import ImportIssue, ImportMode, ImportStatus, UserImport
 
+logger = logging.getLogger(__name__)
+
 # An import that stopped half-way (its transaction rolled back) may be committed again.
 COMMITTABLE = (
     ImportStatus.PREVIEWED,
@@ -39,6 +42,57 @@ COMMITTABLE = (
     ImportStatus.FAILED,
     ImportStatus.REJECTED,
 )
+
+
+class ProgressReporter:
+    """Counts the rows done and writes ``rows_done`` on a second connection, committed at
+    once, so that the page's polling sees it while the import's own transaction is open.
+
+    Only on PostgreSQL and only when the commit is not inside a caller's transaction (whose
+    locks the second connection could wait on); a short lock timeout as well. Any failure
+    turns the reporting off: progress is a courtesy, never a reason to fail an import.
+    """
+
+    def __init__(self, user_import: UserImport, *, standalone: bool, callback=None) -> None:
+        self.user_import = user_import
+        self.callback = callback
+        self.done = 0
+        # standalone: the commit started outside any transaction (a task, the command).
+        self.enabled = standalone and connection.vendor == "postgresql"
+        self.side = None
+
+    def __enter__(self) -> ProgressReporter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.side is not None:
+            self.side.close()
+
+    def advance(self, rows: int) -> None:
+        self.done += rows
+        try:
+            self._write()
+        finally:
+            if self.callback is not None:
+                self.callback(rows)
+
+    def _write(self) -> None:
+        if not self.enabled:
+            return
+        try:
+            if self.side is None:
+                self.side = connections.create_connection(DEFAULT_DB_ALIAS)
+            with tenant_context(self.user_import.organization_id), self.side.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '2s'")
+                cursor.execute(
+                    f"UPDATE {UserImport._meta.db_table} SET rows_done = %s WHERE id = %s",  # noqa: S608
+                    [self.done, self.user_import.pk],
+                )
+        except DatabaseError as error:
+            self.enabled = False
+            logger.warning(
+                "import %s: progress not reported (%s)", self.user_import.pk, type(error).__name__
+            )
 
 
 def _organization_of(user_import: UserImport) -> Organization:
@@ -114,9 +168,12 @@ def import_commit(
     were deactivated are reactivated, and with ``full_sync`` active members absent from the
     list are deactivated (never deleted; managers never). Re-running an interrupted or finished
     list is safe: unchanged rows write nothing. ``progress(rows)`` is called after each batch
-    (the command's progress bar); the page follows ``rows_done``, which can only show the
-    rows of the committed transaction, so it moves at the end (status RUNNING meanwhile).
+    (the command's progress bar). The page follows ``rows_done``: on PostgreSQL, when the
+    commit runs on its own (the task, the command), it is written after each batch through a
+    second connection, since the import's transaction shows nothing before it ends; otherwise
+    (SQLite, or inside a caller's transaction) it moves at the end.
     """
+    standalone = not connection.in_atomic_block
     organization = _organization_of(user_import)
     _check_may_manage(actor, organization)
     if user_import.status not in COMMITTABLE or not user_import.normalised_file:
@@ -132,15 +189,18 @@ def import_commit(
     with tenant_context(organization), transaction.atomic():
         try:
             with transaction.atomic():
-                counts = commit_rows(
-                    user_import=user_import,
-                    rows=normalised_rows(user_import),
-                    actor=actor,
-                    valid_only=valid_only,
-                    full_sync=full_sync,
-                    invite=invite,
-                    progress=progress,
-                )
+                with ProgressReporter(
+                    user_import, standalone=standalone, callback=progress
+                ) as reporter:
+                    counts = commit_rows(
+                        user_import=user_import,
+                        rows=normalised_rows(user_import),
+                        actor=actor,
+                        valid_only=valid_only,
+                        full_sync=full_sync,
+                        invite=invite,
+                        progress=reporter.advance,
+                    )
                 rejected = False
         except Rejected as refusal:
             counts = refusal.counts

@@ -88,3 +88,51 @@ def test_a_task_run_twice_commits_once(org_a):
     assert run_user_import.call(str(user_import.pk)) == ImportStatus.DONE
     assert run_user_import.call(str(user_import.pk)) == ImportStatus.DONE
     assert reload(user_import).created_count == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_rows_done_moves_while_the_commit_runs(org_a, monkeypatch):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    content = HEADER + "".join(f"p{i}@a.example,P,Q,FR,\n" for i in range(5))
+    user_import = import_preview(
+        actor=None,
+        organization=org_a,
+        uploaded_file=SimpleUploadedFile("l.csv", content.encode()),
+        source="cli",
+        options=ImportOptions(),
+    )
+    seen = []
+
+    def look(rows):  # the import's transaction is open: what other connections see
+        with tenant_context(org_a):
+            seen.append(
+                UserImport.objects.values_list("rows_done", flat=True).get(pk=user_import.pk)
+            )
+
+    from grove.onboarding.actions import import_commit
+
+    import_commit(
+        actor=None, user_import=user_import, valid_only=False, full_sync=False, progress=look
+    )
+    assert seen == [2, 4, 5]
+    assert reload(user_import).rows_done == 5
+
+
+def test_rows_done_is_written_at_the_end_inside_a_callers_transaction(org_a):
+    from grove.onboarding.actions import import_commit
+
+    user_import = previewed(org_a)  # the test runs in a transaction, as a web request does
+    seen = []
+
+    def look(rows):
+        with tenant_context(org_a):
+            seen.append(
+                UserImport.objects.values_list("rows_done", flat=True).get(pk=user_import.pk)
+            )
+
+    import_commit(
+        actor=None, user_import=user_import, valid_only=False, full_sync=False, progress=look
+    )
+    assert seen == [0]
+    assert reload(user_import).rows_done == 2
