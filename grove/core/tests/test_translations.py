@@ -21,6 +21,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from grove.core.testing.factories import PracticeFactory, UserFactory
+from grove.tenancy.context import tenant_context
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "grove" / "locale"
 PO_PATH = LOCALE_DIR / "fr" / "LC_MESSAGES" / "django.po"
@@ -134,11 +135,16 @@ def test_every_marked_string_of_the_code_is_in_the_catalogue(tmp_path):
 # --- Pages ---------------------------------------------------------------------------------
 
 
+def _with_language(user, language: str):
+    user.language = language
+    with tenant_context(user.organization_id):  # row-level security on PostgreSQL
+        user.save(update_fields=["language"])
+    return user
+
+
 @pytest.fixture
 def french_alice(alice):
-    alice.language = "fr"
-    alice.save(update_fields=["language"])
-    return alice
+    return _with_language(alice, "fr")
 
 
 def _html(response) -> str:
@@ -169,8 +175,7 @@ def test_the_feed_is_in_french_for_a_french_browser(client, alice):
 
 
 def test_the_profile_language_wins_over_the_browser(client, alice):
-    alice.language = "en"
-    alice.save(update_fields=["language"])
+    _with_language(alice, "en")
     client.force_login(alice)
 
     page = _html(client.get(reverse("practices:feed"), headers={"accept-language": "fr"}))
