@@ -316,3 +316,33 @@ def test_unknown_messages_and_other_events_are_ignored(sent_invitation):
     assert invitation_delivery_event(event_type="opened", message_id="<m1@brevo>") is None
     assert invitation_delivery_event(event_type="bounced", message_id="") is None
     assert refreshed(sent_invitation).delivery_status == ""
+
+
+class FailingBackend:
+    """A mail backend whose transport error names the address, as SMTP errors do."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise OSError(f"550 mailbox {messages[0].to[0]} unavailable")
+
+
+def test_a_transport_error_stores_nothing_and_logs_no_address(
+    settings, invitee, django_capture_on_commit_callbacks, caplog
+):
+    from grove.accounts.invitations import deliver_invitation
+
+    settings.TASKS = DUMMY
+    [invitation] = send([invitee], capture=django_capture_on_commit_callbacks)
+    settings.EMAIL_BACKEND = f"{__name__}.FailingBackend"
+
+    with pytest.raises(RuntimeError) as raised:
+        deliver_invitation(
+            invitation_id=str(invitation.pk), organization_id=str(invitation.organization_id)
+        )
+
+    assert "dora" not in str(raised.value) and raised.value.__cause__ is None
+    assert "dora" not in caplog.text and "OSError" in caplog.text
+    stored = refreshed(invitation)
+    assert stored.token_hash is None and stored.sent_at is None  # the task may run again
