@@ -90,7 +90,7 @@ class Command(BaseCommand):
             total=user_import.total_rows,
             unit="row",
             desc="Importing",
-            file=self.stderr,
+            file=getattr(self.stderr, "_out", self.stderr),  # unstyled: not an error
             disable=None,  # no bar when stderr is not a terminal
             mininterval=0.5,
         ) as bar:
