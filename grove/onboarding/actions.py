@@ -159,8 +159,9 @@ def import_commit(
     progress: Callable[[int], None] | None = None,
     invite: bool = True,
 ) -> UserImport:
-    """Import a previewed list: every row is validated again against the accounts as they are
-    now, then written in one transaction.
+    """Import a previewed list, in one transaction: the kept list is read again, every line
+    checked again against the accounts as they are now (lines the preview cleaned get a shape
+    check rather than a second cleaning; the others are cleaned again), then written.
 
     Any invalid row and not ``valid_only``: nothing is written, status REJECTED (the issues
     say why). Otherwise new people are created (and invited after the commit), changed names,

@@ -9,8 +9,14 @@ file kept between preview and commit holds the five columns only.
 Memory stays flat whatever the file's size: rows stream from the upload (never read whole), are
 handled in batches of ``BATCH_SIZE``, and only the set of the list's emails is kept (duplicates,
 full sync). New users are written by PostgreSQL ``COPY`` into a temporary table, then one
-``INSERT … SELECT`` per batch into accounts_user under the tenant's row-level security (``COPY
-FROM`` itself is refused on a table with RLS enabled); ``bulk_create`` on SQLite.
+``INSERT … SELECT … ON CONFLICT (email) DO NOTHING`` per batch into accounts_user under the
+tenant's row-level security (``COPY FROM`` itself is refused on a table with RLS enabled): a line
+the preview found new is not looked up again, the insert finds an account created since;
+``bulk_create`` on SQLite. Changes are written with ``bulk_update`` per batch.
+
+Full sync deactivates the organization's active *members* absent from the list, never managers
+(a manager left out of a list by mistake could not undo it: a manager is deactivated by hand)
+and never deletes anyone; a line with an error still counts as present.
 """
 
 from __future__ import annotations
