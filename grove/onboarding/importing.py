@@ -410,7 +410,7 @@ class Validator:
         else:
             values = {column: (values.get(column) or "").strip() for column in COLUMNS}
             record, errors = self.cleaner.clean(**values)
-        email = normalise_email(values["email"])
+        email = record.email if record is not None else normalise_email(values["email"])
         if email:
             if email in self.emails:
                 errors = [*errors, record_error("email", "duplicate")]
@@ -800,9 +800,10 @@ def _insert_users(
     conflicts: list[Row] = []
     if connection.vendor == "postgresql":
         inserted = _copy_users(prototype, people)  # {email: id}; a taken email is skipped
-        conflicts = [row for row in rows if row.record.email not in inserted]
-        kept = [person for person in people if person[0] in inserted]
-        people = kept
+        conflicts = []
+        if len(inserted) != len(people):
+            conflicts = [row for row in rows if row.record.email not in inserted]
+            people = [person for person in people if person[0] in inserted]
         ids = [inserted[person[0]] for person in people]
     else:
         ids = [uuid.uuid4() for _ in people]
@@ -866,7 +867,7 @@ def _copy_text(value) -> str:
     )
 
 
-def _copy_users(prototype: User, people: list[tuple]) -> dict[str, uuid.UUID]:
+def _copy_users(prototype: User, people: list[tuple]) -> dict[str, str]:
     """COPY the batch's five columns into a temporary table, then one INSERT … SELECT into
     accounts_user, as the tenant under row-level security (its policy checks every row; COPY
     FROM itself is refused on a table with RLS). Ids are drawn by PostgreSQL and returned;
@@ -892,7 +893,8 @@ def _copy_users(prototype: User, people: list[tuple]) -> dict[str, uuid.UUID]:
             f"SELECT gen_random_uuid(), '{UNUSABLE_PASSWORD_PREFIX}' || "
             "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), "
             f"{staged}, {', '.join(['%s'] * len(constant))} FROM {STAGING_TABLE} "
-            "ON CONFLICT (email) DO NOTHING RETURNING email, id",
+            # The ids as text: they go to audit events as text anyway.
+            "ON CONFLICT (email) DO NOTHING RETURNING email, id::text",
             [f.get_db_prep_save(getattr(prototype, f.attname), connection) for f in constant],
         )
         inserted = dict(cursor.fetchall())
