@@ -137,7 +137,9 @@ def import_preview(
         )
         user_import.save(force_insert=True)
         validator = Validator(
-            organization, create_missing_job_types=options.create_missing_job_types
+            organization,
+            create_missing_job_types=options.create_missing_job_types,
+            managed=table.columns,
         )
         try:
             write_preview(user_import=user_import, table=table, validator=validator)

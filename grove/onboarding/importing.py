@@ -157,6 +157,9 @@ class Table:
     sha256: str
     dropped_columns: list[str]
     rows: Iterator[tuple[int, dict[str, str] | None, str]]  # (line, values, issue code)
+    # The allowed columns the list has: an absent country or job type column leaves those
+    # attributes as they are (an empty cell in a present column clears them).
+    columns: frozenset = frozenset(COLUMNS)
 
 
 def _file_size(fileobj) -> int:
@@ -297,7 +300,13 @@ def _open_csv(fileobj, sha256: str, encoding: str, max_rows: int) -> Table:
                 continue
             yield line, values, ""
 
-    return Table(file_format="csv", sha256=sha256, dropped_columns=dropped, rows=rows())
+    return Table(
+        file_format="csv",
+        sha256=sha256,
+        dropped_columns=dropped,
+        rows=rows(),
+        columns=frozenset(positions),
+    )
 
 
 def _undecodable(value: str) -> bool:
@@ -351,7 +360,13 @@ def _open_xlsx(fileobj, sha256: str, max_rows: int) -> Table:
         finally:
             workbook.close()
 
-    return Table(file_format="xlsx", sha256=sha256, dropped_columns=dropped, rows=rows())
+    return Table(
+        file_format="xlsx",
+        sha256=sha256,
+        dropped_columns=dropped,
+        rows=rows(),
+        columns=frozenset(positions),
+    )
 
 
 # --- Validation ---------------------------------------------------------------------------
@@ -375,8 +390,15 @@ class Row:
 class Validator:
     """Validates the rows of one list for one organization, batch after batch."""
 
-    def __init__(self, organization: Organization, *, create_missing_job_types: bool) -> None:
+    def __init__(
+        self,
+        organization: Organization,
+        *,
+        create_missing_job_types: bool,
+        managed: frozenset = frozenset(COLUMNS),
+    ) -> None:
         self.organization = organization
+        self.managed = managed  # the columns the list has
         self.create_missing_job_types = create_missing_job_types
         self.cleaner = PersonCleaner(
             organization, create_missing_job_types=create_missing_job_types
@@ -448,14 +470,15 @@ class Validator:
             row.record = None
             row.outcome = "error"
             return
-        job_type = self.cleaner.job_types.get(_fold_job(record.job_type))
-        wanted = {
-            "first_name": record.first_name,
-            "last_name": record.last_name,
-            "country": record.country,
+        wanted = {"first_name": record.first_name, "last_name": record.last_name}
+        if "country" in self.managed:
+            wanted["country"] = record.country
+        if "job_type" in self.managed:
+            job_type = self.cleaner.job_types.get(_fold_job(record.job_type))
             # A job type still to be created is a change (None never equals it).
-            "job_type_id": job_type.pk if job_type else (None if not record.job_type else ""),
-        }
+            wanted["job_type_id"] = (
+                job_type.pk if job_type else (None if not record.job_type else "")
+            )
         row.existing = account
         row.changes = {k: v for k, v in wanted.items() if account[k] != v}
         row.reactivate = not account["is_active"]
@@ -540,7 +563,13 @@ def write_preview(*, user_import: UserImport, table: Table, validator: Validator
     with tempfile.TemporaryFile() as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         writer = csv.writer(text)
-        writer.writerow(NORMALISED_HEADER)
+        # An absent column's name is written with a leading "-" (see normalised_columns).
+        writer.writerow(
+            [
+                name if name in validator.managed or name not in COLUMNS else f"-{name}"
+                for name in NORMALISED_HEADER
+            ]
+        )
         for batch in validator.batches(table.rows):
             issues = []
             for row in batch:
@@ -582,12 +611,19 @@ def _issues(user_import: UserImport, row: Row) -> list[ImportIssue]:
     ]
 
 
+def normalised_columns(user_import: UserImport) -> frozenset:
+    """The allowed columns the uploaded list had (its header in the normalised file)."""
+    with user_import.normalised_file.open("rb") as stored:
+        header = next(csv.reader(io.TextIOWrapper(stored, encoding="utf-8", newline="")), [])
+    return frozenset(name for name in header if name in COLUMNS)
+
+
 def normalised_rows(user_import: UserImport) -> Iterator[tuple]:
     """The kept list again, as ``Table.rows`` gives them (line, the five columns, issue), and
     whether the preview found the line valid (its values are then the cleaned ones)."""
     with user_import.normalised_file.open("rb") as stored:
         reader = csv.reader(io.TextIOWrapper(stored, encoding="utf-8", newline=""))
-        next(reader, None)
+        next(reader, None)  # the header: see normalised_columns()
         for cells in reader:
             line, outcome, *values = cells
             if outcome == "error" and not any(values):
@@ -663,7 +699,9 @@ def commit_rows(
     """
     organization = user_import.organization
     validator = Validator(
-        organization, create_missing_job_types=user_import.create_missing_job_types
+        organization,
+        create_missing_job_types=user_import.create_missing_job_types,
+        managed=normalised_columns(user_import),
     )
     counts = CommitCounts()
     writing = True
@@ -911,6 +949,7 @@ def _update_users(
         account = row.existing
         if row.changes:
             job_type = job_types.get(row.record.job_type)
+            # An attribute whose column the list lacks keeps its value.
             updates.append(
                 User(
                     id=account["id"],
@@ -918,8 +957,12 @@ def _update_users(
                     email=account["email"],
                     first_name=row.record.first_name,
                     last_name=row.record.last_name,
-                    country=row.record.country,
-                    job_type_id=job_type.pk if job_type else None,
+                    country=row.changes.get("country", account["country"]),
+                    job_type_id=(
+                        (job_type.pk if job_type else None)
+                        if "job_type_id" in row.changes
+                        else account["job_type_id"]
+                    ),
                 )
             )
             names = tuple(sorted(name.removesuffix("_id") for name in row.changes))

@@ -394,3 +394,19 @@ def test_an_account_created_in_the_organization_since_the_preview_is_updated(org
     assert user_import.updated_count == 1
     refresh(late)
     assert late.first_name == "Late"
+
+
+def test_a_list_without_country_or_job_type_columns_leaves_them_as_they_are(org_a, alice):
+    user_import = preview(org_a, "email,first name,last name\nalice@a.example,Alicia,Anders\n")
+    assert user_import.updated_count == 1
+    import_commit(actor=None, user_import=user_import, valid_only=False, full_sync=False)
+    job_type_id = alice.job_type_id
+    refresh(alice)
+    assert (alice.first_name, alice.country, alice.job_type_id) == ("Alicia", "FR", job_type_id)
+    (event,) = events(AuditAction.USER_CHANGED)
+    assert event.details["fields"] == ["first_name"]
+    # An empty cell in a column the list has clears the attribute.
+    cleared = preview(org_a, HEADER + "alice@a.example,Alicia,Anders,,\n")
+    import_commit(actor=None, user_import=cleared, valid_only=False, full_sync=False)
+    refresh(alice)
+    assert (alice.country, alice.job_type_id) == ("", None)
