@@ -19,5 +19,6 @@ urlpatterns = [
         name="anymail_brevo_tracking",
     ),
     path("onboarding/scim-tokens/", include("grove.onboarding.scim.token_urls")),
+    path("onboarding/import/", include("grove.onboarding.import_urls")),
     path("scim/v2/", include("grove.onboarding.scim.urls")),
 ]
