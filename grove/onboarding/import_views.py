@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -197,7 +198,7 @@ def _render_upload(
             "refusal": refusal,
             "recent_imports": _recent_imports(request, access),
             "max_mb": f"{max_import_bytes() / (1024 * 1024):g}",
-            "max_rows": importing.MAX_ROWS,
+            "max_rows": number_format(importing.MAX_ROWS, force_grouping=True),
             "invitations_url": _invitations_url(organization),
         },
         status=status,
@@ -291,9 +292,8 @@ def _render_detail(request, access, organization, user_import, form, *, status: 
             "status_label": STATUS_LABELS.get(user_import.status, user_import.status),
             "dropped_columns": ", ".join(user_import.dropped_columns),
             "issue_rows": issue_rows,
-            "more_issues": max(0, user_import.error_count - len(issue_rows))
-            if len(issue_rows) >= ISSUES_SHOWN
-            else 0,
+            "issues_truncated": len(issue_rows) >= ISSUES_SHOWN,
+            "issues_shown": ISSUES_SHOWN,
             "line_rows": line_rows,
             "preview_lines_shown": PREVIEW_LINES_SHOWN,
             "committable": committable,
@@ -321,6 +321,7 @@ def _progress_context(user_import: UserImport, organization: str | None) -> dict
         if user_import.status == ImportStatus.DONE
         else 0,
         "progress_url": _url("progress", organization, user_import.pk),
+        "detail_url": _url("detail", organization, user_import.pk),
         "invitations_url": _invitations_url(organization),
         "upload_url": _url("upload", organization),
         "poll_seconds": POLL_SECONDS,

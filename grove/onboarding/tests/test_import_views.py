@@ -429,7 +429,8 @@ def test_the_progress_fragment_polls_while_running_and_stops_when_done(client, b
     assert 'hx-trigger="every 2s"' in html
     assert f'hx-get="{url}"' in html
     assert '<progress id="import-progress-bar" max="2" value="1">' in html
-    assert 'aria-live="polite"' in html
+    page = client.get(f"{PAGE}{user_import.pk}/").content.decode()
+    assert '<div id="import-progress-region" role="status" aria-live="polite">' in page
 
     with unscoped("test: the import finished"):
         UserImport.objects.filter(pk=user_import.pk).update(
