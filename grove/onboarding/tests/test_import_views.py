@@ -468,3 +468,33 @@ def test_the_page_is_linked_from_the_managers_menu_and_the_staff_console(
     staff = staff_client(csm)
     html = staff.get(f"/staff/organizations/{org_a.slug}/").content.decode()
     assert f'href="{PAGE}org/{org_a.slug}/"' in html
+
+
+def test_a_csms_import_is_listed_as_grove_staff_never_by_name(
+    client, staff_client, csm, bob, org_a
+):
+    assign(csm, org_a)
+    upload(staff_client(csm), GOOD, url=f"{PAGE}org/{org_a.slug}/")
+    client.force_login(bob)
+
+    html = client.get(PAGE).content.decode()
+
+    [user_import] = imports_of(org_a)
+    assert f'data-import="{user_import.pk}"' in html
+    assert "Grove staff" in html
+    assert csm.full_name not in html
+    assert csm.email not in html
+
+
+def test_the_page_speaks_french_to_a_french_manager(client, bob, org_a):
+    with tenant_context(org_a):
+        User.objects.filter(pk=bob.pk).update(language="fr")
+    user_import = previewed(org_a, bob)
+    client.force_login(bob)
+
+    upload_page = client.get(PAGE).content.decode()
+    detail = client.get(f"{PAGE}{user_import.pk}/").content.decode()
+
+    assert "Importer des utilisateurs dans" in upload_page
+    assert "Ces colonnes ont été écartées et ne sont pas enregistrées : phone" in detail
+    assert "Importer uniquement les lignes valides" in detail
