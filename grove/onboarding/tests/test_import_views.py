@@ -498,3 +498,33 @@ def test_the_page_speaks_french_to_a_french_manager(client, bob, org_a):
     assert "Importer des utilisateurs dans" in upload_page
     assert "Ces colonnes ont été écartées et ne sont pas enregistrées : phone" in detail
     assert "Importer uniquement les lignes valides" in detail
+
+
+def test_an_oversized_request_is_answered_without_reading_its_body(client, bob, org_a):
+    client.force_login(bob)
+
+    # The announced length alone decides (413); read, this empty body would be a 400 (no file).
+    response = client.generic(
+        "POST",
+        PAGE,
+        b"",
+        content_type="multipart/form-data; boundary=xyz",
+        CONTENT_LENGTH=str(import_views.MAX_IMPORT_BYTES + 10 * 1024 * 1024),
+    )
+
+    assert response.status_code == 413
+    assert "The file is larger than 50 MB." in response.content.decode()
+    assert imports_of(org_a) == []
+
+
+def test_the_option_to_create_missing_job_types_is_passed_on(client, bob, org_a):
+    content = "email,first name,last name,job type\ndana@a.example,Dana,Durand,Barista\n"
+    client.force_login(bob)
+
+    upload(client, content)
+    upload(client, content, create_missing_job_types="on")
+
+    without, with_option = sorted(imports_of(org_a), key=lambda item: item.created_at)
+    assert without.error_count == 1 and not without.create_missing_job_types
+    assert with_option.error_count == 0 and with_option.create_missing_job_types
+    assert with_option.created_count == 1
