@@ -4,7 +4,9 @@ A client manager imports into their own organization at /onboarding/import/; a C
 organization at /onboarding/import/org/<id or slug>/. Both go through
 ``grove.staff.authorization`` with USERS_MANAGE; an import of another organization, or a
 forged id, is a 404 (``user_import_for``). Thin views over onboarding/actions.py and
-onboarding/queries.py, which record the imports' audit events (preview, commit, discard).
+onboarding/queries.py; the actions record the imports' events (preview, commit, discard), the
+pages their reads (LIST of the recent imports, VIEW of an import's page, DOWNLOAD of its
+issues), never the progress fragment polled every 2 s.
 """
 
 from __future__ import annotations
@@ -253,6 +255,17 @@ def _who(item: UserImport, access: Access) -> str:
 def import_detail_view(request, import_id, organization: str | None = None):
     access = _access(request, organization)
     user_import = _import_for(request, access, import_id)
+    # The page shows the list's first lines (emails and names): a read of personal data.
+    record_event(
+        action=AuditAction.VIEW,
+        actor=request.user,
+        organization=access.organization,
+        object_type="user_import",
+        object_ids=[user_import.pk],
+        request=request,
+        grant=access.grant,
+        read=True,
+    )
     return _render_detail(
         request,
         access,

@@ -209,6 +209,8 @@ def test_the_preview_warns_of_dropped_columns_and_never_shows_their_values(
     assert "dana@a.example" in html  # the uploader sees their list
     assert not people(org_a, "dana@a.example", "eve@a.example")  # nothing written yet
     assert len(audit_events(AuditAction.IMPORT_PREVIEWED)) == 1
+    [viewed] = audit_events(AuditAction.VIEW)
+    assert viewed.object_ids == [str(user_import.pk)] and viewed.actor_id == bob.pk
 
 
 def test_an_existing_person_is_previewed_as_update_or_unchanged(client, bob, alice, org_a):
