@@ -147,8 +147,9 @@ def import_upload_view(request, organization: str | None = None):
 
 @csrf_protect
 def _import_upload(request, access: Access, organization: str | None):
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = ImportUploadForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
         options = ImportOptions(
             create_missing_job_types=form.cleaned_data["create_missing_job_types"],
             full_sync=form.cleaned_data["full_sync"],

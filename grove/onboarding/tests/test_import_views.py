@@ -237,6 +237,16 @@ def test_an_unreadable_file_is_refused_with_a_clear_message(client, bob, org_a):
     assert imports_of(org_a) == []
 
 
+def test_a_post_without_a_file_asks_for_one(client, bob, org_a):
+    client.force_login(bob)
+
+    response = client.post(PAGE, {})
+
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    assert imports_of(org_a) == []
+
+
 def test_a_file_too_large_is_refused_before_its_body_is_read(client, bob, org_a, monkeypatch):
     monkeypatch.setattr(import_views, "MAX_IMPORT_BYTES", 100)
     monkeypatch.setattr(import_views, "FORM_OVERHEAD_BYTES", 1000)
