@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest
@@ -57,40 +57,105 @@ def invitation_days() -> int:
 # --- Sending --------------------------------------------------------------------------------
 
 
+# The invitations of one call are mailed by one task per chunk of this many (ids only).
+INVITATIONS_PER_TASK = 500
+
+
 @transaction.atomic
 def invitations_send(
     *, users: Iterable[User], actor: User | None = None, request: HttpRequest | None = None
 ) -> list[Invitation]:
     """Invite each of ``users``: a new invitation (revoking the person's previous pending one)
-    and, once the transaction commits, its mail through the ``send_invitation`` task.
+    and, once the transaction commits, its mail through the ``send_invitations`` task.
 
     Skips staff accounts, deactivated people and people whose account is already activated
-    (they have a password). Records INVITATION_SENT per invitation, with ids only. Run as the
-    people's organization (``tenant_context``) or unscoped (commands, staff tools).
+    (they have a password). Records one INVITATION_SENT event per organization and call, with
+    the new invitations' ids (and the revoked ones' in ``details``); the event names the person
+    when there is one. Run as the people's organization (``tenant_context``) or unscoped
+    (commands, staff tools).
+
+    Set-based, for imports: per organization, one query for the pending invitations, one
+    UPDATE revoking them, one INSERT of the new ones, one event, and one task per
+    ``INVITATIONS_PER_TASK`` invitations.
     """
     now = timezone.now()
     expires_at = now + datetime.timedelta(days=invitation_days())
-    invitations = []
+    created_by = actor if getattr(actor, "pk", None) else None
+    by_organization: dict[uuid.UUID, dict[uuid.UUID, User]] = {}
     for user in users:
         if user.organization_id is None or not user.is_active or _is_activated(user):
             continue
-        with _write_scope(user.organization_id):
-            invitation, revoked_ids = _new_invitation(
-                user=user, actor=actor, now=now, expires_at=expires_at
+        by_organization.setdefault(user.organization_id, {}).setdefault(user.pk, user)
+    invitations: list[Invitation] = []
+    for organization_id, people in by_organization.items():
+        with _write_scope(organization_id):
+            created, revoked_ids = _new_invitations(
+                organization_id=organization_id,
+                people=list(people.values()),
+                created_by=created_by,
+                now=now,
+                expires_at=expires_at,
             )
             record_event(
                 action=AuditAction.INVITATION_SENT,
                 actor=actor,
-                organization=user.organization_id,
+                organization=organization_id,
                 object_type="invitation",
-                object_ids=[invitation.pk],
-                subject_user=user,
+                object_ids=[invitation.pk for invitation in created],
+                subject_user=created[0].user_id if len(created) == 1 else None,
                 request=request,
                 details={"revoked": [str(pk) for pk in revoked_ids]} if revoked_ids else {},
             )
-        invitations.append(invitation)
-        transaction.on_commit(lambda pk=invitation.pk, org=user.organization_id: _enqueue(pk, org))
+        invitations.extend(created)
+        ids = [str(invitation.pk) for invitation in created]
+        for start in range(0, len(ids), INVITATIONS_PER_TASK):
+            chunk = ids[start : start + INVITATIONS_PER_TASK]
+            transaction.on_commit(
+                lambda chunk=chunk, org=str(organization_id): _enqueue(chunk, org)
+            )
     return invitations
+
+
+def _new_invitations(
+    *,
+    organization_id: uuid.UUID,
+    people: list[User],
+    created_by: User | None,
+    now: datetime.datetime,
+    expires_at: datetime.datetime,
+) -> tuple[list[Invitation], list[uuid.UUID]]:
+    """Revoke the people's pending invitations and create one new each (bulk)."""
+    revoked_ids: list[uuid.UUID] = []
+    user_ids = [user.pk for user in people]
+    for start in range(0, len(user_ids), _IDS_PER_QUERY):
+        chunk = user_ids[start : start + _IDS_PER_QUERY]
+        revoked_ids.extend(
+            Invitation.objects.select_for_update()
+            .filter(user_id__in=chunk, accepted_at__isnull=True, revoked_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+    for start in range(0, len(revoked_ids), _IDS_PER_QUERY):
+        Invitation.objects.filter(pk__in=revoked_ids[start : start + _IDS_PER_QUERY]).update(
+            revoked_at=now
+        )
+    created = Invitation.objects.bulk_create(
+        [
+            Invitation(
+                organization_id=organization_id,
+                user=user,
+                created_by=created_by,
+                created_at=now,
+                expires_at=expires_at,
+            )
+            for user in people
+        ],
+        batch_size=1000,
+    )
+    return created, revoked_ids
+
+
+# Ids per IN (...) list: well below SQLite's bound on a statement's parameters.
+_IDS_PER_QUERY = 2000
 
 
 @transaction.atomic
@@ -134,14 +199,57 @@ def invitation_revoke(
 
 
 def deliver_invitation(*, invitation_id: str, organization_id: str) -> bool:
-    """The ``send_invitation`` task's work: make the token, store its hash, send the mail in
-    the person's language, keep the provider's message id. Returns whether a mail left.
+    """The former single-invitation task's work (``send_invitation``, kept for tasks enqueued
+    before ``send_invitations``): make the token, store its hash, send the mail in the
+    person's language, keep the provider's message id. Returns whether a mail left; raises
+    RuntimeError (its text holds the id only) when the transport failed.
 
     Nothing is sent for an invitation already sent (a task run twice), revoked, accepted or
     expired, nor to a person deactivated or activated meanwhile. The row stays locked until
     the mail has left, so two workers never send two links.
     """
-    with tenant_context(organization_id), transaction.atomic():
+    with tenant_context(organization_id):
+        return _deliver_one(invitation_id, connection=None)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    sent: int
+    skipped: int  # already sent, revoked, accepted, expired, activated or deactivated
+    failed: int  # a transport error: nothing stored, the invitation stays sendable
+
+
+def deliver_invitations(*, invitation_ids: list[str], organization_id: str) -> DeliveryReport:
+    """The ``send_invitations`` task's work: deliver each invitation in turn (as
+    ``deliver_invitation`` does, each row locked while its mail leaves) over one mail
+    connection opened for the batch. A transport error for one mail is logged (the error's
+    type and the invitation's id, never the address) and the others still go."""
+    sent = skipped = failed = 0
+    with tenant_context(organization_id):
+        connection = _fresh_connection(None)
+        try:
+            for invitation_id in invitation_ids:
+                try:
+                    delivered = _deliver_one(invitation_id, connection=connection)
+                except InvitationNotSent:
+                    failed += 1
+                    connection = _fresh_connection(connection)
+                    continue
+                if delivered:
+                    sent += 1
+                else:
+                    skipped += 1
+        finally:
+            _close_quietly(connection)
+    return DeliveryReport(sent=sent, skipped=skipped, failed=failed)
+
+
+class InvitationNotSent(RuntimeError):
+    """A mail transport error; the message holds the invitation's id only."""
+
+
+def _deliver_one(invitation_id: str, *, connection) -> bool:
+    with transaction.atomic():
         invitation = (
             Invitation.objects.select_for_update(of=("self",))
             .select_related("user", "user__organization")
@@ -161,16 +269,38 @@ def deliver_invitation(*, invitation_id: str, organization_id: str) -> bool:
             return False
         token = secrets.token_urlsafe(TOKEN_BYTES)
         message = _invitation_message(invitation, token)
+        if connection is not None:
+            message.connection = connection
         try:
             message.send()
         except Exception as error:  # any transport error: its text may hold the address
             logger.error("invitation mail %s not sent: %s", invitation.pk, type(error).__name__)
-            raise RuntimeError(f"invitation mail {invitation.pk} not sent") from None
+            raise InvitationNotSent(f"invitation mail {invitation.pk} not sent") from None
         invitation.token_hash = token_hash(token)
         invitation.sent_at = now
         invitation.provider_message_id = _provider_message_id(message)
         invitation.save(update_fields=["token_hash", "sent_at", "provider_message_id"])
     return True
+
+
+def _fresh_connection(connection):
+    """A newly opened mail connection, closing ``connection`` first: after a transport error
+    an SMTP session may be unusable. If it does not open, each send tries again (and fails)."""
+    if connection is not None:
+        _close_quietly(connection)
+    fresh = get_connection()
+    try:
+        fresh.open()
+    except Exception as error:  # the next send opens it again, or fails and is counted
+        logger.error("mail connection not reopened: %s", type(error).__name__)
+    return fresh
+
+
+def _close_quietly(connection) -> None:
+    try:
+        connection.close()
+    except Exception as error:
+        logger.error("mail connection not closed: %s", type(error).__name__)
 
 
 def invitation_demo_link(*, invitation: Invitation) -> str:
@@ -212,29 +342,10 @@ def _provider_message_id(message: EmailMultiAlternatives) -> str:
     return str(getattr(status, "message_id", None) or "")[:255]
 
 
-def _enqueue(invitation_id: uuid.UUID, organization_id: uuid.UUID) -> None:
-    from .tasks import send_invitation
+def _enqueue(invitation_ids: list[str], organization_id: str) -> None:
+    from .tasks import send_invitations
 
-    send_invitation.enqueue(str(invitation_id), str(organization_id))
-
-
-def _new_invitation(
-    *, user: User, actor: User | None, now: datetime.datetime, expires_at: datetime.datetime
-) -> tuple[Invitation, list[uuid.UUID]]:
-    pending = Invitation.objects.select_for_update().filter(
-        user_id=user.pk, accepted_at__isnull=True, revoked_at__isnull=True
-    )
-    revoked_ids = list(pending.values_list("pk", flat=True))
-    if revoked_ids:
-        Invitation.objects.filter(pk__in=revoked_ids).update(revoked_at=now)
-    invitation = Invitation.objects.create(
-        organization_id=user.organization_id,
-        user=user,
-        created_by=actor if getattr(actor, "pk", None) else None,
-        created_at=now,
-        expires_at=expires_at,
-    )
-    return invitation, revoked_ids
+    send_invitations.enqueue(invitation_ids, organization_id)
 
 
 def _is_activated(user: User) -> bool:

@@ -132,8 +132,8 @@ def test_the_task_gets_ids_only(settings, invitee, django_capture_on_commit_call
     [invitation] = send([invitee], capture=django_capture_on_commit_callbacks)
 
     [result] = default_task_backend.results
-    assert result.task.name == "send_invitation"
-    assert result.args == [str(invitation.pk), str(invitation.organization_id)]
+    assert result.task.name == "send_invitations"
+    assert result.args == [[str(invitation.pk)], str(invitation.organization_id)]
     assert result.kwargs == {}
     assert not mail.outbox  # nothing sent until the worker runs it
     stored = refreshed(invitation)
