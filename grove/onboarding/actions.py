@@ -35,6 +35,9 @@ from .models import ImportIssue, ImportMode, ImportStatus, UserImport
 logger = logging.getLogger(__name__)
 
 # An import that stopped half-way (its transaction rolled back) may be committed again.
+# What may be queued (again): a previewed list, or one refused or failed; never one that is
+# queued or running already (a double submit).
+ENQUEUEABLE = (ImportStatus.PREVIEWED, ImportStatus.REJECTED, ImportStatus.FAILED)
 COMMITTABLE = (
     ImportStatus.PREVIEWED,
     ImportStatus.QUEUED,
@@ -260,9 +263,16 @@ def import_enqueue(
     from .tasks import run_user_import
 
     _check_may_manage(actor, _organization_of(user_import))
-    if user_import.status not in COMMITTABLE:
-        raise ValueError("this import cannot be committed")
     with tenant_context(user_import.organization_id):
+        # The row lock makes a double submit queue the import once: the second one waits, then
+        # finds it queued and is refused.
+        status = (
+            UserImport.objects.select_for_update()
+            .values_list("status", flat=True)
+            .get(pk=user_import.pk)
+        )
+        if status not in ENQUEUEABLE:
+            raise ValueError("this import cannot be queued")
         user_import.mode = ImportMode.VALID_ONLY if valid_only else ImportMode.ALL_OR_NOTHING
         user_import.full_sync = full_sync
         user_import.status = ImportStatus.QUEUED

@@ -354,13 +354,16 @@ def import_commit_view(request, import_id, organization: str | None = None):
     form = ImportCommitForm(request.POST, user_import=user_import)
     if not form.is_valid():
         return _render_detail(request, access, organization, user_import, form, status=400)
-    with access_scope(access):
-        import_enqueue(
-            actor=request.user,
-            user_import=user_import,
-            valid_only=form.cleaned_data["valid_only"],
-            full_sync=form.cleaned_data["full_sync"],
-        )
+    try:
+        with access_scope(access):
+            import_enqueue(
+                actor=request.user,
+                user_import=user_import,
+                valid_only=form.cleaned_data["valid_only"],
+                full_sync=form.cleaned_data["full_sync"],
+            )
+    except ValueError:  # a second submit of the same list: the first one queued it
+        messages.error(request, _("This list can no longer be imported."))
     return redirect(_url("detail", organization, user_import.pk))
 
 

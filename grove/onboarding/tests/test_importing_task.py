@@ -136,3 +136,12 @@ def test_rows_done_is_written_at_the_end_inside_a_callers_transaction(org_a):
     )
     assert seen == [0]
     assert reload(user_import).rows_done == 2
+
+
+def test_a_second_enqueue_of_the_same_list_is_refused(org_a, bob):
+    user_import = previewed(org_a, bob)
+    stale_copy = reload(user_import)  # what a second, concurrent submit had read
+    import_enqueue(actor=bob, user_import=user_import, valid_only=False, full_sync=False)
+    with pytest.raises(ValueError):
+        import_enqueue(actor=bob, user_import=stale_copy, valid_only=False, full_sync=False)
+    assert reload(user_import).status == ImportStatus.QUEUED
