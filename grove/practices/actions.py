@@ -126,129 +126,144 @@ def _name(value: str, field: str) -> str:
 # --- The organization's lists and settings (managers: Capability.SETTINGS_MANAGE) ------------
 
 
-@transaction.atomic
-def topic_create(*, actor, name: str, request=None) -> Topic:
-    """Add a topic to the actor's organization (name unique per organization, 1-100 chars)."""
+# Topics and job types are the same kind of list: a name unique per organization.
+
+
+def _list_item_create(model, *, actor, name, exists_message, object_type, request):
     organization = _organization(actor, Capability.SETTINGS_MANAGE)
     with tenant_context(organization):
         name = _name(name, "name")
-        if Topic.objects.filter(name__iexact=name).exists():
-            raise ValidationError({"name": _("This topic already exists.")})
-        topic = Topic.objects.create(organization=organization, name=name)
+        if model.objects.filter(name__iexact=name).exists():
+            raise ValidationError({"name": exists_message})
+        item = model.objects.create(organization=organization, name=name)
         _audit(
             AuditAction.CREATE,
             actor=actor,
             organization=organization,
-            object_type="topic",
-            ids=[topic.pk],
+            object_type=object_type,
+            ids=[item.pk],
             request=request,
         )
-    return topic
+    return item
 
 
-@transaction.atomic
-def topic_rename(*, actor, topic: Topic, name: str, request=None) -> Topic:
+def _list_item_rename(model, item, *, actor, name, exists_message, object_type, request):
     organization = _organization(actor, Capability.SETTINGS_MANAGE)
     with tenant_context(organization):
-        topic = _in_scope(Topic, topic)
+        item = _in_scope(model, item)
         name = _name(name, "name")
-        if Topic.objects.filter(name__iexact=name).exclude(pk=topic.pk).exists():
-            raise ValidationError({"name": _("This topic already exists.")})
-        topic.name = name
-        topic.save(update_fields=["name"])
+        if model.objects.filter(name__iexact=name).exclude(pk=item.pk).exists():
+            raise ValidationError({"name": exists_message})
+        item.name = name
+        item.save(update_fields=["name"])
         _audit(
             AuditAction.UPDATE,
             actor=actor,
             organization=organization,
-            object_type="topic",
-            ids=[topic.pk],
+            object_type=object_type,
+            ids=[item.pk],
             request=request,
         )
-    return topic
+    return item
+
+
+def _list_item_delete(model, item, *, actor, in_use, in_use_error, object_type, request):
+    """Delete unless ``in_use(item)`` says something still refers to it."""
+    organization = _organization(actor, Capability.SETTINGS_MANAGE)
+    with tenant_context(organization):
+        item = _in_scope(model, item)
+        if in_use(item):
+            raise ValidationError(in_use_error)
+        item_id = item.pk
+        item.delete()
+        _audit(
+            AuditAction.DELETE,
+            actor=actor,
+            organization=organization,
+            object_type=object_type,
+            ids=[item_id],
+            request=request,
+        )
+
+
+@transaction.atomic
+def topic_create(*, actor, name: str, request=None) -> Topic:
+    """Add a topic to the actor's organization (name unique per organization, 1-100 chars)."""
+    return _list_item_create(
+        Topic,
+        actor=actor,
+        name=name,
+        exists_message=_("This topic already exists."),
+        object_type="topic",
+        request=request,
+    )
+
+
+@transaction.atomic
+def topic_rename(*, actor, topic: Topic, name: str, request=None) -> Topic:
+    return _list_item_rename(
+        Topic,
+        topic,
+        actor=actor,
+        name=name,
+        exists_message=_("This topic already exists."),
+        object_type="topic",
+        request=request,
+    )
 
 
 @transaction.atomic
 def topic_delete(*, actor, topic: Topic, request=None) -> None:
     """Refused with a ValidationError while practices use the topic."""
-    organization = _organization(actor, Capability.SETTINGS_MANAGE)
-    with tenant_context(organization):
-        topic = _in_scope(Topic, topic)
-        if Practice.objects.filter(topic_id=topic.pk).exists():
-            raise ValidationError(
-                {"topic": _("Practices use this topic: move them to another topic first.")}
-            )
-        topic_id = topic.pk
-        topic.delete()
-        _audit(
-            AuditAction.DELETE,
-            actor=actor,
-            organization=organization,
-            object_type="topic",
-            ids=[topic_id],
-            request=request,
-        )
+    _list_item_delete(
+        Topic,
+        topic,
+        actor=actor,
+        in_use=lambda item: Practice.objects.filter(topic_id=item.pk).exists(),
+        in_use_error={"topic": _("Practices use this topic: move them to another topic first.")},
+        object_type="topic",
+        request=request,
+    )
 
 
 @transaction.atomic
 def job_type_create(*, actor, name: str, request=None) -> JobType:
-    organization = _organization(actor, Capability.SETTINGS_MANAGE)
-    with tenant_context(organization):
-        name = _name(name, "name")
-        if JobType.objects.filter(name__iexact=name).exists():
-            raise ValidationError({"name": _("This job type already exists.")})
-        job_type = JobType.objects.create(organization=organization, name=name)
-        _audit(
-            AuditAction.CREATE,
-            actor=actor,
-            organization=organization,
-            object_type="job_type",
-            ids=[job_type.pk],
-            request=request,
-        )
-    return job_type
+    return _list_item_create(
+        JobType,
+        actor=actor,
+        name=name,
+        exists_message=_("This job type already exists."),
+        object_type="job_type",
+        request=request,
+    )
 
 
 @transaction.atomic
 def job_type_rename(*, actor, job_type: JobType, name: str, request=None) -> JobType:
-    organization = _organization(actor, Capability.SETTINGS_MANAGE)
-    with tenant_context(organization):
-        job_type = _in_scope(JobType, job_type)
-        name = _name(name, "name")
-        if JobType.objects.filter(name__iexact=name).exclude(pk=job_type.pk).exists():
-            raise ValidationError({"name": _("This job type already exists.")})
-        job_type.name = name
-        job_type.save(update_fields=["name"])
-        _audit(
-            AuditAction.UPDATE,
-            actor=actor,
-            organization=organization,
-            object_type="job_type",
-            ids=[job_type.pk],
-            request=request,
-        )
-    return job_type
+    return _list_item_rename(
+        JobType,
+        job_type,
+        actor=actor,
+        name=name,
+        exists_message=_("This job type already exists."),
+        object_type="job_type",
+        request=request,
+    )
 
 
 @transaction.atomic
 def job_type_delete(*, actor, job_type: JobType, request=None) -> None:
-    """Refused with a ValidationError while users hold the job type."""
-    organization = _organization(actor, Capability.SETTINGS_MANAGE)
-    with tenant_context(organization):
-        job_type = _in_scope(JobType, job_type)
-        if User.objects.filter(job_type_id=job_type.pk).exists():
-            raise ValidationError(
-                {"job_type": _("Members hold this job type: change theirs first.")}
-            )
-        job_type_id = job_type.pk
-        job_type.delete()  # its practice targets go with it
-        _audit(
-            AuditAction.DELETE,
-            actor=actor,
-            organization=organization,
-            object_type="job_type",
-            ids=[job_type_id],
-            request=request,
-        )
+    """Refused with a ValidationError while users hold the job type (its practice targets go
+    with it)."""
+    _list_item_delete(
+        JobType,
+        job_type,
+        actor=actor,
+        in_use=lambda item: User.objects.filter(job_type_id=item.pk).exists(),
+        in_use_error={"job_type": _("Members hold this job type: change theirs first.")},
+        object_type="job_type",
+        request=request,
+    )
 
 
 @transaction.atomic
