@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "grove.insights",
     "grove.api",
     "grove.onboarding",
+    "grove.rights",
+    "grove.subprocessors",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +227,39 @@ GROVE_INVITATION_DAYS = env.int("GROVE_INVITATION_DAYS", default=7)
 GROVE_DATA_REGION = env.str(
     "GROVE_DATA_REGION", default="eu-west (Ireland), replica eu-north (Netherlands)"
 )
+
+# Who answers privacy questions and data-subject requests (shown on /privacy and in mails).
+GROVE_OPERATOR_NAME = env.str("GROVE_OPERATOR_NAME", default="Grove SAS")
+GROVE_PRIVACY_CONTACT = env.str("GROVE_PRIVACY_CONTACT", default="privacy@grove.example")
+# Where the data is stored, as the policy states it (PostgreSQL, TLS, encrypted at rest).
+GROVE_HOSTING_PRIMARY_REGION = env.str(
+    "GROVE_HOSTING_PRIMARY_REGION", default="Microsoft Azure, West Europe (Netherlands)"
+)
+GROVE_HOSTING_REPLICA_REGION = env.str(
+    "GROVE_HOSTING_REPLICA_REGION", default="Microsoft Azure, North Europe (Ireland)"
+)
+
+# --- Retention (grove/privacy/retention.py reads these; the policy page shows them) ----------
+# Days after the contract's end before the organization's personal data is purged (export time).
+GROVE_RETENTION_GRACE_DAYS = env.int("GROVE_RETENTION_GRACE_DAYS", default=30)
+# Days logs are kept after the contract's end.
+GROVE_RETENTION_LOG_DAYS = env.int("GROVE_RETENTION_LOG_DAYS", default=90)
+
+# --- Data-subject requests (grove/rights) -------------------------------------------------
+# Months to answer (GDPR Art. 12(3)), and the most an extension may add.
+GROVE_DSR_DEADLINE_MONTHS = env.int("GROVE_DSR_DEADLINE_MONTHS", default=1)
+GROVE_DSR_MAX_EXTENSION_MONTHS = env.int("GROVE_DSR_MAX_EXTENSION_MONTHS", default=2)
+# Days before the deadline the CSM and the security officer are reminded.
+GROVE_DSR_REMINDER_DAYS = env.int("GROVE_DSR_REMINDER_DAYS", default=7)
+# Days a personal data export's download link stays valid (single use).
+GROVE_DSR_EXPORT_DAYS = env.int("GROVE_DSR_EXPORT_DAYS", default=7)
+# Key of the erasure ledger's keyed hashes of erased emails (default: AUDIT_HASH_KEY). Keep it
+# stable: replaying erasures after a restore matches emails with it.
+GROVE_ERASURE_LEDGER_KEY = env.str("GROVE_ERASURE_LEDGER_KEY", default="")
+
+# --- Subprocessors (grove/subprocessors) --------------------------------------------------
+# Minimum days between a change's notice to clients and the change taking effect.
+GROVE_SUBPROCESSOR_NOTICE_DAYS = env.int("GROVE_SUBPROCESSOR_NOTICE_DAYS", default=30)
 
 # Key for pseudonymous references in the access log (e.g. the hash of a failed login's email).
 AUDIT_HASH_KEY = env.str("AUDIT_HASH_KEY", default=SECRET_KEY)

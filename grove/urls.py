@@ -21,4 +21,10 @@ urlpatterns = [
     path("onboarding/scim-tokens/", include("grove.onboarding.scim.token_urls")),
     path("onboarding/import/", include("grove.onboarding.import_urls")),
     path("scim/v2/", include("grove.onboarding.scim.urls")),
+    # Data-subject requests: the person's, the public form's, the CSM's and the officer's pages.
+    path("rights/", include("grove.rights.urls")),
+    # The subprocessor registry's changes and notices (staff and client managers).
+    path("subprocessor-registry/", include("grove.subprocessors.urls")),
+    # Public, no login: /privacy, /subprocessors(.json|.atom), generated from live configuration.
+    path("", include("grove.privacy.urls")),
 ]

@@ -44,6 +44,11 @@ class Organization(models.Model):
     data_region = models.CharField(max_length=120)
     # Members' practices wait in a moderation queue until a manager validates them.
     practices_require_validation = models.BooleanField(default=False, db_default=False)
+    # On a member's erasure: delete the practices they authored (else kept as "former member").
+    erasure_deletes_practices = models.BooleanField(default=False, db_default=False)
+    # Members may correct their own names, country and job type on their profile (else they
+    # file a rectification request that the CSM applies).
+    members_may_rectify = models.BooleanField(default=True, db_default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = TenantManager(scope_field="id")
@@ -57,6 +62,8 @@ class Organization(models.Model):
         "status": SYSTEM,
         "data_region": SYSTEM,
         "practices_require_validation": SYSTEM,
+        "erasure_deletes_practices": SYSTEM,
+        "members_may_rectify": SYSTEM,
         "created_at": SYSTEM,
     }
 

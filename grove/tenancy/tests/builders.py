@@ -41,7 +41,17 @@ from grove.practices.models import (
     Tag,
     Topic,
 )
+from grove.rights.models import (
+    Channel,
+    DataSubjectRequest,
+    ErasureRecord,
+    PersonalDataExport,
+    RequestState,
+    RequestStep,
+    RequestType,
+)
 from grove.staff.models import AccessGrant, CsmAssignment
+from grove.subprocessors.models import ChangeKind, ChangeNotice, NoticeDelivery, SubprocessorChange
 from grove.tenancy.context import unscoped
 from grove.tenancy.models import JobType, Organization
 
@@ -160,6 +170,28 @@ def new_user_import(organization: Organization) -> UserImport:
     )
 
 
+def new_data_subject_request(organization: Organization) -> DataSubjectRequest:
+    return DataSubjectRequest(
+        organization=organization,
+        subject=_saved(new_user(organization)),
+        request_type=RequestType.ACCESS,
+        channel=Channel.PROFILE,
+        due_at=timezone.now() + datetime.timedelta(days=30),
+    )
+
+
+def new_change_notice() -> ChangeNotice:
+    change = SubprocessorChange.objects.create(
+        kind=ChangeKind.ADD, impact="Built impact", proposed_by=staff_user()
+    )
+    return ChangeNotice.objects.create(
+        change=change,
+        summary="Built notice",
+        implications="None",
+        effective_on=timezone.now().date() + datetime.timedelta(days=30),
+    )
+
+
 BUILDERS: dict[type[models.Model], RowBuilder] = {
     Organization: RowBuilder(
         new=new_organization, change=("name", lambda: "Renamed"), is_tenant=True
@@ -263,6 +295,36 @@ BUILDERS: dict[type[models.Model], RowBuilder] = {
             organization=org, name="Okta", prefix=f"scim{_n()}", secret_hash="0" * 64
         ),
         change=("name", lambda: "Entra ID"),
+    ),
+    DataSubjectRequest: RowBuilder(
+        new=new_data_subject_request, change=("state", lambda: RequestState.IN_PROGRESS)
+    ),
+    RequestStep: RowBuilder(
+        new=lambda org: RequestStep(
+            organization=org,
+            request=_saved(new_data_subject_request(org)),
+            action="rights.filed",
+            state=RequestState.RECEIVED,
+        ),
+        change=("note", lambda: "Changed note"),
+    ),
+    PersonalDataExport: RowBuilder(
+        new=lambda org: PersonalDataExport(
+            organization=org,
+            subject=_saved(new_user(org)),
+            expires_at=timezone.now() + datetime.timedelta(days=7),
+        ),
+        change=("downloaded_at", timezone.now),
+    ),
+    ErasureRecord: RowBuilder(
+        new=lambda org: ErasureRecord(
+            organization=org, email_hash=f"{_n():064d}", user_id=uuid.uuid4()
+        ),
+        change=("counts", lambda: {"accounts.User": 1}),
+    ),
+    NoticeDelivery: RowBuilder(
+        new=lambda org: NoticeDelivery(organization=org, notice=new_change_notice()),
+        change=("acknowledged_at", timezone.now),
     ),
 }
 
