@@ -76,6 +76,9 @@ class User(TenantOwnedModel, AbstractBaseUser):
     terms_accepted_at = models.DateTimeField(null=True, blank=True)
     # When an identity provider deleted the account through SCIM (kept deactivated, not deleted).
     deprovisioned_at = models.DateTimeField(null=True, blank=True)
+    # When the person was erased (GDPR Art. 17, grove/rights/erasure.py): the row stays, every
+    # personal field anonymised, so that records about them keep a target that says nothing.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -100,6 +103,7 @@ class User(TenantOwnedModel, AbstractBaseUser):
         "last_login": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
         "terms_accepted_at": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
         "deprovisioned_at": SYSTEM,
+        "erased_at": SYSTEM,
     }
 
     class Meta:
@@ -130,6 +134,11 @@ class User(TenantOwnedModel, AbstractBaseUser):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_erased(self) -> bool:
+        """Erased: shown as a former member wherever their name would appear."""
+        return self.erased_at is not None
 
     @property
     def is_operator_staff(self) -> bool:
