@@ -43,9 +43,9 @@ from grove.staff.authorization import (
     AccessDenied,
     Capability,
     RecordedRefusal,
-    authorize,
     deny,
     is_staff,
+    permits,
 )
 from grove.staff.models import CsmAssignment
 from grove.tenancy.context import tenant_context, unscoped
@@ -876,43 +876,47 @@ def _refuse_step(actor, dsr, organization_id, attempted: str, why: str, request,
 
 def _not_found(user, organization_id, request, *, forged_id=None, attempted: str):
     """Record ACCESS_DENIED for an unknown or forged request id; raise the one 404."""
-    try:
-        deny(
-            user=user,
-            organization_id=organization_id,
-            capability=None,
-            request=request,
-            object_type=OBJECT_TYPE,
-            object_id=None,
-            details={
-                "attempted": attempted,
-                "request": "unknown",
-                **({"forged_id": str(forged_id)} if forged_id else {}),
-            },
-        )
-    except AccessDenied as denied:
-        raise RequestUnavailable(
-            str(denied), event_fields=denied.event_fields, event_public_id=denied.event_public_id
-        ) from None
+    _deny(
+        user=user,
+        organization_id=organization_id,
+        capability=None,
+        request=request,
+        object_type=OBJECT_TYPE,
+        object_id=None,
+        details={
+            "attempted": attempted,
+            "request": "unknown",
+            **({"forged_id": str(forged_id)} if forged_id else {}),
+        },
+    )
+
+
+def _deny(**fields):
+    """``deny()`` (ACCESS_DENIED, ids only) in a transaction of its own that commits, then the
+    one 404 raised as ``RequestUnavailable``."""
+    with transaction.atomic():
+        try:
+            deny(**fields)
+        except AccessDenied as denied:
+            refusal = denied
+    raise RequestUnavailable(
+        str(refusal), event_fields=refusal.event_fields, event_public_id=refusal.event_public_id
+    )
 
 
 def _authorize_handler(actor, organization: Organization, *, request, dsr) -> None:
     """The CSM assigned to the organization, or a security officer (REQUESTS_HANDLE); anyone
     else gets the one 404, recorded. Checked before the step's transaction opens."""
-    try:
-        with transaction.atomic():
-            authorize(
-                user=actor,
-                organization=organization,
-                capability=Capability.REQUESTS_HANDLE,
-                request=request,
-                object_type=OBJECT_TYPE if dsr is not None else "organization",
-                object_id=dsr.pk if dsr is not None else None,
-            )
-    except AccessDenied as denied:
-        raise RequestUnavailable(
-            str(denied), event_fields=denied.event_fields, event_public_id=denied.event_public_id
-        ) from None
+    if permits(user=actor, organization=organization, capability=Capability.REQUESTS_HANDLE):
+        return
+    _deny(
+        user=actor,
+        organization_id=organization.pk,
+        capability=Capability.REQUESTS_HANDLE,
+        request=request,
+        object_type=OBJECT_TYPE if dsr is not None else "organization",
+        object_id=dsr.pk if dsr is not None else None,
+    )
 
 
 def _require_state(dsr: DataSubjectRequest, allowed) -> None:

@@ -12,17 +12,18 @@ opening a request records a VIEW event (ids only).
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from grove.accounts.models import OrgRole, StaffRole
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
-from grove.staff.authorization import AccessDenied, Capability, authorize, deny, is_staff
+from grove.staff.authorization import AccessDenied, Capability, authorize, is_staff
 from grove.staff.models import CsmAssignment
 from grove.tenancy.context import tenant_context, unscoped
 
-from .actions import OBJECT_TYPE, RequestUnavailable, _as_uuid, _not_found
+from .actions import OBJECT_TYPE, RequestUnavailable, _as_uuid, _deny, _not_found
 from .models import OPEN_STATES, DataSubjectRequest, RequestState
 
 
@@ -110,19 +111,23 @@ def request_for_staff(
             dsr = DataSubjectRequest.objects.filter(pk=pk).first()
     if dsr is None:
         _not_found(user, None, request, forged_id=pk, attempted="rights.view")
-    try:
-        access = authorize(
-            user=user,
-            organization=_organization_of(dsr),
-            capability=capability,
-            request=request,
-            object_type=OBJECT_TYPE,
-            object_id=dsr.pk,
-        )
-    except AccessDenied as denied:
+    access = None
+    with transaction.atomic():  # the refusal's record commits before the 404 is raised
+        try:
+            access = authorize(
+                user=user,
+                organization=_organization_of(dsr),
+                capability=capability,
+                request=request,
+                object_type=OBJECT_TYPE,
+                object_id=dsr.pk,
+            )
+        except AccessDenied as denied:
+            refusal = denied
+    if access is None:
         raise RequestUnavailable(
-            str(denied), event_fields=denied.event_fields, event_public_id=denied.event_public_id
-        ) from None
+            str(refusal), event_fields=refusal.event_fields, event_public_id=refusal.event_public_id
+        )
     _record_view(user, dsr, request, grant=access.grant)
     return _loaded(dsr)
 
@@ -143,25 +148,18 @@ def request_for_manager(user, request_id, request=None) -> DataSubjectRequest:
         with tenant_context(user.organization_id):
             dsr = DataSubjectRequest.objects.filter(pk=pk).first()
     if dsr is None:
-        try:
-            deny(
-                user=user,
-                organization_id=getattr(user, "organization_id", None),
-                capability=None,
-                request=request,
-                object_type=OBJECT_TYPE,
-                object_id=None,
-                details={
-                    "attempted": "rights.view_manager",
-                    **({"forged_id": str(pk)} if pk else {}),
-                },
-            )
-        except AccessDenied as denied:
-            raise RequestUnavailable(
-                str(denied),
-                event_fields=denied.event_fields,
-                event_public_id=denied.event_public_id,
-            ) from None
+        _deny(
+            user=user,
+            organization_id=getattr(user, "organization_id", None),
+            capability=None,
+            request=request,
+            object_type=OBJECT_TYPE,
+            object_id=None,
+            details={
+                "attempted": "rights.view_manager",
+                **({"forged_id": str(pk)} if pk else {}),
+            },
+        )
     _record_view(user, dsr, request)
     return _loaded(dsr)
 

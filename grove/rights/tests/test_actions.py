@@ -214,3 +214,37 @@ def test_a_proposed_refusal_is_refused_only_once_the_officer_approves(
     assert "Data under a legal hold" in refusal.body
     assert "complaint" in refusal.body and "CNIL" in refusal.body
     assert timezone.now() >= dsr.closed_at
+
+
+@pytest.fixture
+def make_request(alice):
+    """``make_request(state, type)``: a request about Alice already in ``state`` (set-up data,
+    not the actions under test)."""
+    from grove.rights.actions import deadline
+
+    def make(
+        state: str = S.RECEIVED,
+        request_type: str = RequestType.OBJECTION,
+        *,
+        subject=None,
+        channel: str = Channel.MAIL,
+        **fields,
+    ) -> DataSubjectRequest:
+        subject = subject or alice
+        now = timezone.now()
+        fields.setdefault("received_at", now)
+        fields.setdefault("due_at", deadline(fields["received_at"]))
+        dsr = DataSubjectRequest(
+            organization_id=subject.organization_id,
+            subject=subject,
+            request_type=request_type,
+            channel=channel,
+            state=state,
+            closed_at=now if state in (S.FULFILLED, S.REFUSED) else None,
+            **fields,
+        )
+        with unscoped("test set-up"):
+            dsr.save()
+        return dsr
+
+    return make
