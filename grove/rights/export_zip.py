@@ -75,9 +75,12 @@ def _summary(document: dict, subject) -> str:
         )
 
 
-def _write(archive: zipfile.ZipFile, path: str, data: bytes, files: list[dict]) -> None:
+def _write(
+    archive: zipfile.ZipFile, path: str, data: bytes, files: list[dict], *, compress: bool = True
+) -> None:
     info = zipfile.ZipInfo(path, date_time=DATE_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
+    # Photos and videos are compressed already: deflating them again costs time for nothing.
+    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     archive.writestr(info, data)
     files.append({"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
 
@@ -101,7 +104,7 @@ def write_export_zip(subject, fileobj) -> dict:
             except FileNotFoundError:
                 missing.append(item["path"])
                 continue
-            _write(archive, item["path"], data, files)
+            _write(archive, item["path"], data, files, compress=False)
         document["missing_media"] = missing
         for dataset in document["datasets"]:
             _write(

@@ -195,3 +195,25 @@ def test_the_attachments_of_their_practices_are_listed_as_media(org_a, alice, bo
     assert row["practice"] == str(mine.pk) and row["file"].startswith("media/")
     assert [m["path"] for m in document["media"]] == [row["file"]]
     assert document["_media_storage"] == {row["file"]: names[0]}
+
+
+@pytest.mark.django_db
+def test_every_link_the_export_follows_is_the_first_column_of_an_index():
+    """The export looks each person up by these columns alone: each must lead an index, or a
+    large table would be read whole (bench/rights.py checks the plans at scale)."""
+    from django.db import connection
+
+    from grove.rights.export_data import person_links
+
+    missing = []
+    with connection.cursor() as cursor:
+        for model, links in person_links().items():
+            table = model._meta.db_table
+            constraints = connection.introspection.get_constraints(cursor, table)
+            leading = {
+                c["columns"][0]
+                for c in constraints.values()
+                if (c["index"] or c["unique"] or c["primary_key"]) and c["columns"]
+            }
+            missing += [f"{table}.{link.column}" for link in links if link.column not in leading]
+    assert missing == []
