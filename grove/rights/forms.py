@@ -157,9 +157,14 @@ class RecordRequestForm(RectificationFields):
         # The person is not known yet: the values are typed as asked, nothing to compare with.
         for name in RECTIFIABLE_FIELDS:
             self.fields[name].help_text = _("Only for a rectification: the new value asked for.")
-        self.fields["job_type"].widget = forms.TextInput()
-        self.fields["job_type"].help_text = _(
-            "Only for a rectification: the job type's name, as the organization lists it."
+        # Typed by name: the organizations served each have their own list.
+        self.fields["job_type"] = forms.CharField(
+            label=_("Job type"),
+            max_length=150,
+            required=False,
+            help_text=_(
+                "Only for a rectification: the job type's name, as the organization lists it."
+            ),
         )
 
     def clean_organization(self):
