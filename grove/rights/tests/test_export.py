@@ -286,3 +286,31 @@ def test_staff_events_about_the_person_are_in_the_export(org_a, alice, csm):
     assert [(r["action"], r["actor_role"], r["actor_id"]) for r in rows] == [
         ("data.view", "csm", "another-person")
     ]
+
+
+def test_the_operator_can_export_a_staff_member_whose_events_go_to_the_operator_log(
+    tmp_path, org_a, alice, csm
+):
+    with unscoped("test"):
+        record_event(
+            action=AuditAction.VIEW,
+            actor=csm,
+            organization=org_a,
+            object_type="accounts.user",
+            object_ids=[alice.pk],
+            subject_user=alice,
+        )
+    export_for_operator(email=csm.email, out_path=tmp_path / "csm.zip")
+    document = json.loads(zipfile.ZipFile(tmp_path / "csm.zip").read("data.json"))
+    (event_rows,) = [d["rows"] for d in document["datasets"] if d["model"] == "audit.AuditEvent"]
+    assert [(r["actor_id"], r["subject_user_id"]) for r in event_rows] == [
+        (str(csm.pk), "another-person")
+    ]
+    (event,) = events(AuditAction.EXPORT_CREATED)
+    assert event.organization_id is None and event.subject_user_id == csm.pk
+
+
+def test_a_staff_member_gets_no_link_export(csm, security_officer):
+    with pytest.raises(RightsRefusal):
+        export_create(actor=security_officer, subject=csm)
+    assert exports() == []
