@@ -1,0 +1,130 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import ChangeKind, Subprocessor
+from .registry import CATEGORY_CHOICES, EDITABLE_FIELDS, format_locations, parse_locations
+
+
+class ProposeForm(forms.Form):
+    """A proposal: the kind, which subprocessor, its values (prefilled with the current ones
+    for a change), and the impact on personal data. The action checks the values."""
+
+    kind = forms.ChoiceField(
+        label=_("What do you propose?"), choices=ChangeKind.choices, widget=forms.RadioSelect
+    )
+    subprocessor = forms.ChoiceField(label=_("Subprocessor"), required=False)
+    name = forms.CharField(label=_("Name"), max_length=120, required=False)
+    service = forms.CharField(label=_("Service"), max_length=200, required=False)
+    purpose = forms.CharField(
+        label=_("Purpose"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    data_categories = forms.MultipleChoiceField(
+        label=_("Data categories processed"),
+        choices=CATEGORY_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    data_subjects = forms.CharField(label=_("Data subjects"), max_length=200, required=False)
+    locations = forms.CharField(
+        label=_("Locations"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("One per line: country, a colon, then the region (e.g. Ireland: Dublin)."),
+    )
+    transfer_safeguards = forms.CharField(
+        label=_("Transfer safeguards"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    dpa_reference = forms.CharField(label=_("DPA reference"), max_length=200, required=False)
+    security_contact = forms.CharField(
+        label=_("Security contact"),
+        max_length=200,
+        required=False,
+        help_text=_("The vendor's role address, not a person's."),
+    )
+    has_personal_data_impact = forms.BooleanField(
+        label=_("This change has an impact on personal data (clients will be notified)"),
+        required=False,
+        initial=True,
+    )
+    impact = forms.CharField(
+        label=_("Impact on personal data"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        help_text=_("What changes for the data, for whom, and where. No personal data here."),
+    )
+
+    def __init__(self, *args, subprocessors: list[Subprocessor], **kwargs):
+        super().__init__(*args, **kwargs)
+        self._subprocessors = {s.slug: s for s in subprocessors}
+        self.fields["subprocessor"].choices = [("", _("A new subprocessor"))] + [
+            (s.slug, f"{s.name} ({s.get_status_display()})") for s in subprocessors
+        ]
+
+    def clean_subprocessor(self):
+        slug = self.cleaned_data["subprocessor"]
+        return self._subprocessors.get(slug) if slug else None
+
+    def clean_locations(self):
+        return parse_locations(self.cleaned_data["locations"])
+
+    def proposed_values(self) -> dict:
+        if self.cleaned_data["kind"] == ChangeKind.REMOVE:
+            return {}
+        return {field: self.cleaned_data[field] for field in EDITABLE_FIELDS}
+
+    @staticmethod
+    def initial_for(subprocessor: Subprocessor | None) -> dict:
+        if subprocessor is None:
+            return {"kind": ChangeKind.ADD}
+        initial = {field: getattr(subprocessor, field) for field in EDITABLE_FIELDS}
+        initial["locations"] = format_locations(subprocessor.locations)
+        initial["subprocessor"] = subprocessor.slug
+        initial["kind"] = ChangeKind.ADD if subprocessor.status == "retired" else ChangeKind.MODIFY
+        return initial
+
+
+class ApproveForm(forms.Form):
+    effective_on = forms.DateField(
+        label=_("Takes effect on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    summary = forms.CharField(
+        label=_("Notice to clients: what changes"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=4000,
+    )
+    implications = forms.CharField(
+        label=_("Notice to clients: what it means for their data"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=4000,
+    )
+    note = forms.CharField(
+        label=_("Decision note"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=4000,
+    )
+
+
+class RejectForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why it is rejected"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+    )
+
+
+class ObjectionForm(forms.Form):
+    objection = forms.CharField(
+        label=_("Your objection"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        help_text=_("What you object to and why; your CSM will answer."),
+    )
+
+
+class ResolutionForm(forms.Form):
+    resolution = forms.CharField(
+        label=_("How the objection was resolved"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+    )

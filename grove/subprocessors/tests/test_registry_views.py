@@ -1,0 +1,181 @@
+"""The registry pages (staff): the list, a subprocessor with its history, the proposal form."""
+
+import pytest
+from django.urls import reverse
+
+from grove.audit.models import AuditAction
+from grove.subprocessors.actions import change_propose
+from grove.subprocessors.models import ChangeKind, SubprocessorChange
+
+REGISTRY = reverse("subprocessors:registry")
+PROPOSE = reverse("subprocessors:propose")
+
+
+def _detail(slug):
+    return reverse("subprocessors:detail", args=[slug])
+
+
+@pytest.mark.parametrize("url", [REGISTRY, PROPOSE, "/subprocessor-registry/entries/azure/"])
+def test_pages_require_login(client, url, db):
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("who", ["alice", "bob"])
+@pytest.mark.parametrize("url", [REGISTRY, PROPOSE, "/subprocessor-registry/entries/azure/"])
+def test_clients_get_a_logged_404(request, client, who, url, audit_events):
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+
+    assert client.get(url).status_code == 404
+    [event] = audit_events(AuditAction.ACCESS_DENIED)
+    assert event.actor_id == user.pk
+
+
+def test_staff_without_the_second_factor_are_sent_to_verify_it(client, csm):
+    client.force_login(csm)
+
+    response = client.get(REGISTRY)
+
+    assert response.status_code == 302
+    assert "/subprocessor-registry/" not in response["Location"]
+
+
+@pytest.mark.parametrize("who", ["csm", "tech", "security_officer", "security_manager"])
+def test_every_staff_member_reads_the_registry(request, staff_client, who):
+    response = staff_client(request.getfixturevalue(who)).get(REGISTRY)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    for name in ("Microsoft Azure", "Brevo", "Sentry"):
+        assert name in page
+    assert "Ireland (North Europe (Dublin))" in page
+
+
+def test_the_registry_lists_waiting_proposals(staff_client, csm, tech):
+    change_propose(
+        actor=tech,
+        kind="add",
+        proposed={
+            "name": "Mailjet",
+            "service": "Mail",
+            "purpose": "Backup mail",
+            "data_categories": ["contact.business_email"],
+            "data_subjects": "Users",
+            "locations": [{"name": "Belgium", "region": ""}],
+        },
+        impact="Emails",
+    )
+
+    page = staff_client(csm).get(REGISTRY).content.decode()
+
+    assert "Addition: Mailjet" in page
+
+
+def test_a_subprocessor_page_shows_its_facts_and_version_history(staff_client, csm):
+    page = staff_client(csm).get(_detail("sentry")).content.decode()
+
+    assert "Application error monitoring" in page
+    assert "Functional logs" in page
+    assert "Standard Contractual Clauses" in page
+    assert "Version 1" in page
+    assert "initial entry" in page
+    assert f"{PROPOSE}?subprocessor=sentry" in page
+
+
+def test_an_unknown_subprocessor_is_a_logged_404(staff_client, csm, audit_events):
+    assert staff_client(csm).get(_detail("nobody")).status_code == 404
+    [event] = audit_events(AuditAction.ACCESS_DENIED)
+    assert event.details == {"attempted": "subprocessor.read"}
+
+
+def test_a_retired_subprocessor_offers_only_a_re_addition(staff_client, csm, make_subprocessor):
+    make_subprocessor("old", status="retired")
+
+    page = staff_client(csm).get(_detail("old")).content.decode()
+
+    assert "Propose to add it again" in page
+    assert "only through an approved addition" in page
+
+
+def test_the_form_is_prefilled_with_the_current_values(staff_client, tech):
+    page = staff_client(tech).get(PROPOSE + "?subprocessor=brevo").content.decode()
+
+    assert 'value="Brevo"' in page
+    assert "France: European Union" in page
+    assert 'value="modify" ' in page and 'id="id_kind_1" checked' in page
+
+
+def test_a_staff_member_proposes_a_modification(staff_client, tech, audit_events):
+    form = {
+        "kind": "modify",
+        "subprocessor": "brevo",
+        "name": "Brevo",
+        "service": "Transactional email (invitations, notifications, digests, notices)",
+        "purpose": "Sends the service's transactional mail and reports whether it was delivered.",
+        "data_categories": ["contact.business_email", "identity.name"],
+        "data_subjects": "Client users who receive mail from the service",
+        "locations": "France: European Union\nGermany: Frankfurt",
+        "transfer_safeguards": "EU only.",
+        "dpa_reference": "Brevo Data Processing Agreement (annex to Brevo's terms of use)",
+        "security_contact": "security@brevo.com (assumption: Brevo's published address)",
+        "has_personal_data_impact": "on",
+        "impact": "Mail also leaves from Germany.",
+    }
+
+    response = staff_client(tech).post(PROPOSE, form)
+
+    change = SubprocessorChange.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("subprocessors:change", args=[change.pk])
+    assert change.kind == ChangeKind.MODIFY
+    assert change.subprocessor.slug == "brevo"
+    assert change.proposed == {
+        "locations": [
+            {"name": "France", "region": "European Union"},
+            {"name": "Germany", "region": "Frankfurt"},
+        ],
+        "transfer_safeguards": "EU only.",
+    }
+    assert change.has_personal_data_impact is True
+    assert len(audit_events(AuditAction.SUBPROCESSOR_CHANGE_PROPOSED)) == 1
+
+
+def test_a_removal_ignores_the_values(staff_client, tech):
+    response = staff_client(tech).post(
+        PROPOSE,
+        {"kind": "remove", "subprocessor": "sentry", "name": "Other", "impact": "No more errors"},
+    )
+
+    assert response.status_code == 302
+    change = SubprocessorChange.objects.get()
+    assert change.kind == ChangeKind.REMOVE
+    assert change.proposed == {}
+
+
+def test_an_incomplete_addition_comes_back_with_errors(staff_client, tech):
+    response = staff_client(tech).post(
+        PROPOSE, {"kind": "add", "subprocessor": "", "name": "Half", "impact": "Some"}
+    )
+
+    assert response.status_code == 400
+    assert "Needed for an addition." in response.content.decode()
+    assert not SubprocessorChange.objects.exists()
+
+
+def test_proposing_a_change_of_a_retired_one_is_refused_with_a_page(
+    staff_client, tech, make_subprocessor, audit_events
+):
+    make_subprocessor("old", status="retired")
+
+    response = staff_client(tech).post(
+        PROPOSE, {"kind": "modify", "subprocessor": "old", "name": "Renamed", "impact": "x"}
+    )
+
+    assert response.status_code == 403
+    assert "comes back only through an approved re-addition" in response.content.decode()
+    assert not SubprocessorChange.objects.exists()
+    [event] = audit_events(AuditAction.SUBPROCESSOR_CHANGE_REFUSED)
+    assert event.details["refused"] == "retired_reactivation"
