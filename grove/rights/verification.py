@@ -12,6 +12,7 @@ import datetime
 import hmac
 import re
 import secrets
+import unicodedata
 
 from django.utils.crypto import salted_hmac
 
@@ -22,7 +23,7 @@ MAX_ATTEMPTS = 5
 # Codes one request may be sent in all (resends included): the mailbox is not a target.
 MAX_CODES_SENT = 5
 
-_SHAPE = re.compile(r"^\d{6}$")
+_SHAPE = re.compile(r"^[0-9]{6}$")
 _SALT = "grove.rights.verification"
 
 
@@ -37,8 +38,9 @@ def code_hash(*, request_id, code: str) -> str:
 
 
 def normalized(code: str | None) -> str | None:
-    """The code as typed without spaces, or None when it is not six digits."""
-    value = re.sub(r"\s+", "", code or "")
+    """The code as typed without spaces, or None when it is not six digits (full-width digits,
+    as some phone keyboards type them, count as digits)."""
+    value = re.sub(r"\s+", "", unicodedata.normalize("NFKC", code or ""))
     return value if _SHAPE.match(value) else None
 
 
