@@ -122,9 +122,17 @@ def test_every_cookie_the_app_sets_is_on_the_policy_and_nothing_more(client, ali
     message), logging out. Every Set-Cookie name they send is listed on /privacy, and every
     cookie listed is one of them."""
     sent: set[str] = set()
+    flags: dict[str, tuple[str, bool, bool]] = {}
 
     def record(response):
-        sent.update(response.cookies.keys())
+        for name, morsel in response.cookies.items():
+            sent.add(name)
+            if morsel.value:  # not a deletion: how the cookie is really set
+                flags[name] = (
+                    str(morsel["max-age"]),
+                    bool(morsel["httponly"]),
+                    bool(morsel["secure"]),
+                )
         return response
 
     assert record(client.get("/accounts/login/")).status_code == 200
@@ -141,10 +149,24 @@ def test_every_cookie_the_app_sets_is_on_the_policy_and_nothing_more(client, ali
     assert record(client.get("/privacy")).status_code == 200
     assert record(client.post("/accounts/logout/")).status_code == 302
 
-    listed = set(_attribute_values(_policy(client), "data-cookie"))
+    html = _policy(client)
+    listed = set(_attribute_values(html, "data-cookie"))
     assert sent == {"sessionid", "csrftoken", "messages"}
     assert sent <= listed, f"cookies the app sets but the policy does not list: {sent - listed}"
     assert listed <= sent, f"cookies the policy lists but the app never set: {listed - sent}"
+    # And as the policy describes them: lifetime, out of reach of scripts, HTTPS only.
+    assert set(flags) == sent
+    for name, (max_age, http_only, secure) in flags.items():
+        row = re.search(
+            rf'data-cookie="{name}" data-http-only="(\w+)" data-secure="(\w+)">.*?'
+            r'data-lifetime="(\w+)"',
+            html,
+            re.DOTALL,
+        )
+        assert row, name
+        assert row[1] == str(http_only).lower(), name
+        assert row[2] == str(secure).lower(), name
+        assert row[3] == (max_age or "session"), name
 
 
 def test_the_cookie_lifetimes_come_from_the_settings(client):
