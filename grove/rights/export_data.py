@@ -311,6 +311,7 @@ def _describe(dataset: Dataset) -> dict:
         "fields": [
             {
                 "name": model_field.name,
+                "label": str(model_field.verbose_name),
                 "category": category,
                 "personal": category in PERSONAL_CATEGORIES,
             }

@@ -49,7 +49,7 @@ def _summary(document: dict, subject) -> str:
             "title": dataset["title"],
             "name": dataset["name"],
             "row_count": dataset["row_count"],
-            "columns": [f["name"] for f in dataset["fields"]],
+            "columns": [f["label"] for f in dataset["fields"]],
             "rows": [
                 [_cell(row.get(f["name"])) for f in dataset["fields"]]
                 for row in dataset["rows"][:SUMMARY_ROWS]
