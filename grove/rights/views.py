@@ -30,6 +30,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -74,6 +75,23 @@ PENDING_KEY = "rights_public_pending"
 # A decoy (unknown address) refuses its codes like a real request, and locks after as many.
 DECOY_MAX_ATTEMPTS = verification.MAX_ATTEMPTS
 CONSOLE_ROLES = frozenset({StaffRole.CSM, StaffRole.SECURITY_OFFICER})
+# The timeline as the person reads it: what happened to their request, in plain words.
+PERSON_STEP_LABELS = {
+    AuditAction.REQUEST_FILED: gettext_lazy("We received your request"),
+    AuditAction.REQUEST_MERGED: gettext_lazy("The same request again, added to this one"),
+    AuditAction.REQUEST_CODE_SENT: gettext_lazy("A code was sent to your business email"),
+    AuditAction.REQUEST_CODE_FAILED: gettext_lazy("A wrong code was typed"),
+    AuditAction.REQUEST_IDENTITY_VERIFIED: gettext_lazy("Your identity is confirmed"),
+    AuditAction.REQUEST_STARTED: gettext_lazy("Our privacy team is handling it"),
+    AuditAction.REQUEST_APPROVAL_ASKED: gettext_lazy("With our security officer for approval"),
+    AuditAction.REQUEST_APPROVED: gettext_lazy("Approved by our security officer"),
+    AuditAction.REQUEST_EXTENDED: gettext_lazy("We need more time"),
+    AuditAction.REQUEST_REFUSED: gettext_lazy("Refused"),
+    AuditAction.REQUEST_FULFILLED: gettext_lazy("Done"),
+    AuditAction.RECTIFICATION_APPLIED: gettext_lazy("Your details are corrected"),
+    AuditAction.EXPORT_CREATED: gettext_lazy("Your data is ready to download"),
+    AuditAction.ERASURE_APPLIED: gettext_lazy("Your data is erased"),
+}
 RECTIFIED_FIELD_LABELS = {
     "first_name": RectificationFields.base_fields["first_name"].label,
     "last_name": RectificationFields.base_fields["last_name"].label,
@@ -169,6 +187,8 @@ def _step_rows(dsr: DataSubjectRequest, *, viewer: str, user) -> list[dict]:
             label = AuditAction(step.action).label
         except ValueError:
             label = step.action
+        if viewer == "subject":
+            label = PERSON_STEP_LABELS.get(step.action, label)
         actor = step.actor
         if actor is None:
             who = _("Grove")

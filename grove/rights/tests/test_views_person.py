@@ -185,7 +185,7 @@ def test_the_timeline_shows_the_steps_and_hides_staff_names(
         )
     client.force_login(alice)
     body = client.get(reverse("rights:my_request", args=[dsr.pk])).content.decode()
-    assert "Data-subject request received" in body and "Data-subject request in progress" in body
+    assert "We received your request" in body and "Our privacy team is handling it" in body
     assert "You" in body and "Grove staff" in body
     assert assigned_csm.email not in body and "identity confirmed by phone" not in body
 

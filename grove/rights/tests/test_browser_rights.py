@@ -1,0 +1,146 @@
+"""The access-request journey in a real browser (Debian's chromium driven by Playwright): a
+member files an access request from their profile, the CSM takes and fulfils it, the member
+gets the mail with the link and downloads the ZIP. Screenshots are kept in var/artifacts/."""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.test import Client
+
+from grove.accounts.tests.test_browser_login import (  # the live server over plain HTTP
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    http_live_server,  # noqa: F401 -- a fixture
+)
+from grove.core.testing.factories import TEST_PASSWORD
+from grove.core.testing.fixtures import log_in_verified_staff
+from grove.rights.models import DataSubjectRequest, PersonalDataExport, RequestState
+
+from .test_views_fixtures import *  # noqa: F403 -- the shared fixtures
+from .test_views_fixtures import rows
+
+ARTIFACTS = Path(settings.BASE_DIR) / "var" / "artifacts"
+
+pytestmark = pytest.mark.browser
+
+
+def _staff_cookie(user, url: str) -> dict:
+    """A staff session with the second factor verified (its own tests cover that page)."""
+    client = Client()
+    log_in_verified_staff(client, user)
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies["sessionid"].value,
+        "url": url,
+    }
+
+
+def _no_horizontal_scroll(page) -> bool:
+    return (
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        <= 0
+    )
+
+
+def test_a_member_gets_their_data_through_an_access_request(
+    http_live_server,  # noqa: F811
+    alice,
+    assigned_csm,
+    tmp_path,
+):
+    from playwright.sync_api import expect, sync_playwright
+
+    if not CHROMIUM.exists():
+        if os.environ.get("GROVE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"GROVE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    base = http_live_server.url
+    csm_cookie = _staff_cookie(assigned_csm, base)
+    saved = tmp_path / "my-data.zip"
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            # Alice, on a phone, files an access request from her profile.
+            member = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+            member.goto(base + "/accounts/login/")
+            member.get_by_label("Business email").fill("alice@a.example")
+            member.get_by_label("Password").fill(TEST_PASSWORD)
+            member.get_by_role("button", name="Log in").click()
+            member.wait_for_url(base + "/")
+            member.get_by_role("link", name="Profile").click()
+            member.get_by_role("link", name="My data requests").click()
+            expect(member.get_by_role("heading", level=1)).to_have_text("My data requests")
+            member.get_by_role("link", name="Make a request").click()
+            # The rectification's fields stay hidden until it is chosen.
+            expect(member.get_by_label("First name")).to_be_hidden()
+            member.get_by_label("Rectification").check()
+            expect(member.get_by_label("First name")).to_be_visible()
+            # Keyboard only: the radio group, then the button.
+            member.get_by_label("Access to my data").focus()
+            member.keyboard.press("Space")
+            expect(member.get_by_label("Access to my data")).to_be_checked()
+            expect(member.get_by_label("First name")).to_be_hidden()
+            assert _no_horizontal_scroll(member)
+            member.get_by_role("button", name="Send my request").focus()
+            member.keyboard.press("Enter")
+            expect(member.get_by_role("heading", level=1)).to_have_text(
+                "Your request: Access to my data"
+            )
+            expect(member.get_by_role("status")).to_contain_text("We answer by")
+            assert _no_horizontal_scroll(member)
+            member.screenshot(path=str(ARTIFACTS / "rights-request-phone.png"), full_page=True)
+
+            # The CSM takes it and fulfils it.
+            staff_context = browser.new_context()
+            staff_context.add_cookies([csm_cookie])
+            console = staff_context.new_page()
+            console.goto(base + "/rights/console/")
+            console.get_by_role("link", name=re.compile("Access to my data · Alice Anders")).click()
+            console.get_by_role("button", name="Take this request").click()
+            expect(console.get_by_role("status")).to_contain_text("You are handling this request")
+            console.get_by_role("button", name="Fulfil the request").click()
+            expect(console.get_by_role("status")).to_contain_text("mailed a download link")
+            console.screenshot(path=str(ARTIFACTS / "rights-console-fulfilled.png"), full_page=True)
+
+            # The mail's link, then the download (the link is built on GROVE_BASE_URL).
+            [message] = [
+                m
+                for m in mail.outbox
+                if m.to == ["alice@a.example"] and "/rights/exports/" in m.body
+            ]
+            link = re.search(r"https?://\S+/rights/exports/\S+/", message.body).group(0)
+            member.goto(base + urlsplit(link).path)
+            expect(member.get_by_role("heading", level=1)).to_have_text("Download your data")
+            with member.expect_download() as download_info:
+                member.get_by_role("button", name="Download the ZIP file").click()
+            download_info.value.save_as(saved)
+
+            # The link works once.
+            member.goto(base + urlsplit(link).path)
+            member.get_by_role("button", name="Download the ZIP file").click()
+            expect(member.get_by_role("heading", level=1)).to_have_text("This link no longer works")
+        finally:
+            browser.close()
+
+    # After the browser: Django refuses database access from inside Playwright's event loop.
+    with zipfile.ZipFile(saved) as archive:
+        assert "data.json" in archive.namelist()
+        assert b"alice@a.example" in archive.read("data.json")
+    [dsr] = rows(DataSubjectRequest)
+    assert (dsr.state, dsr.handler_id, dsr.channel) == (
+        RequestState.FULFILLED,
+        assigned_csm.pk,
+        "profile",
+    )
+    [export] = rows(PersonalDataExport)
+    assert export.downloaded_at is not None and export.request_id == dsr.pk
