@@ -116,7 +116,10 @@ def published_versions(
     )
     return list(
         SubprocessorVersion.objects.select_related("subprocessor", "change")
-        .filter(Q(subprocessor__status=SubprocessorStatus.ACTIVE) | Q(recorded_at__gte=since))
+        .filter(
+            Q(subprocessor__status=SubprocessorStatus.ACTIVE)
+            | Q(subprocessor__status=SubprocessorStatus.RETIRED, recorded_at__gte=since)
+        )
         .order_by("-recorded_at", "subprocessor__name", "-number")
     )
 

@@ -184,3 +184,13 @@ def test_a_retired_subprocessor_leaves_the_json(client, csm, security_manager):
     assert [s["slug"] for s in client.get("/subprocessors.json").json()["subprocessors"]] == ["a"]
     retire(Subprocessor.objects.get(slug="a"), by=csm, decided_by=security_manager)
     assert client.get("/subprocessors.json").json()["subprocessors"] == []
+
+
+def test_a_subprocessor_not_in_use_yet_is_not_in_the_feed(client):
+    clear_registry()
+    make_subprocessor("inuse", "In Use")
+    make_subprocessor("soon", "Soon", status=SubprocessorStatus.APPROVED)
+    make_subprocessor("maybe", "Maybe", status=SubprocessorStatus.PROPOSED)
+    feed = ET.fromstring(client.get("/subprocessors.atom").content)  # noqa: S314 -- our own feed
+    ids = [e.find(f"{ATOM}id").text for e in feed.findall(f"{ATOM}entry")]
+    assert [i.rsplit("#", 1)[1] for i in ids] == ["inuse-v1"]
