@@ -30,12 +30,15 @@ The ledger (``ErasureRecord``) keeps a keyed hash of the email (HMAC-SHA256 with
 
 Freed storage: SQLite runs with ``PRAGMA secure_delete = ON`` (settings, and again here), so
 freed cells are zeroed. PostgreSQL keeps dead row versions until a VACUUM: after the commit,
-every touched table is vacuumed (outside the transaction). PostgreSQL 15 lets only a table's
-owner (or the database owner, or a superuser) vacuum it: when the connection logged in as the
-owner and switched to the application role (``GROVE_DB_APP_ROLE``), the vacuum runs as the
-login role; when it logged in as the application role itself, the tables it cannot vacuum are
-logged (names only) and must be vacuumed by the owner (``erasure_vacuum()`` as the owner:
-docs/operations.md).
+every touched table is vacuumed (``VACUUM (INDEX_CLEANUP ON)``, outside the transaction), which
+removes every dead version and index entry without blocking anyone; PostgreSQL does not zero
+the space they leave in a page, so their bytes linger there until overwritten, and only
+``VACUUM FULL`` (a rewrite under an exclusive lock: ``erasure_vacuum(full=True)``, for a
+maintenance window) leaves no page holding them. PostgreSQL 15 lets only a table's owner (or
+the database owner, or a superuser) vacuum it: when the connection logged in as the owner and
+switched to the application role (``GROVE_DB_APP_ROLE``), the vacuum runs as the login role;
+when it logged in as the application role itself, the tables it cannot vacuum are logged
+(names only) and must be vacuumed by the owner (``erasure_vacuum()`` run as the owner).
 """
 
 from __future__ import annotations
@@ -615,8 +618,14 @@ WHERE c.oid = to_regclass(%s) AND d.datname = current_database()
 """
 
 
-def vacuum_tables(tables) -> tuple[list[str], list[str]]:
+def vacuum_tables(tables, *, full: bool = False) -> tuple[list[str], list[str]]:
     """PostgreSQL: VACUUM each table (dead row versions hold the erased values until then).
+
+    A plain ``VACUUM (INDEX_CLEANUP ON)`` removes every dead row version and index entry, and
+    takes no lock that stops reads or writes; the bytes of a removed version may linger in the
+    page's free space until a new row overwrites them (PostgreSQL does not zero it). ``full``
+    rewrites each table and its indexes into new files (``VACUUM FULL``: an exclusive lock for
+    the table's rewrite): for a maintenance window (``erasure_vacuum(full=True)``).
 
     Returns (vacuumed, skipped). Outside a transaction only (VACUUM cannot run in one): inside
     one, nothing is vacuumed. Runs as the login role when the connection switched to the
@@ -641,7 +650,10 @@ def vacuum_tables(tables) -> tuple[list[str], list[str]]:
         for table in tables:
             row = raw.execute(_MAY_VACUUM_SQL, [table]).fetchone()
             if row and row[0]:
-                raw.execute(sql.SQL("VACUUM {}").format(sql.Identifier(table)))
+                # INDEX_CLEANUP ON: with few dead rows, VACUUM would otherwise skip the indexes,
+                # which still hold the erased values (a unique index on the email, say).
+                options = sql.SQL("FULL" if full else "INDEX_CLEANUP ON")
+                raw.execute(sql.SQL("VACUUM ({}) {}").format(options, sql.Identifier(table)))
                 vacuumed.append(table)
             else:
                 skipped.append(table)
@@ -676,9 +688,10 @@ def erasure_tables() -> list[str]:
     return sorted(tables)
 
 
-def erasure_vacuum() -> tuple[list[str], list[str]]:
-    """VACUUM every table an erasure may touch (run as the owner, e.g. from cron)."""
-    return vacuum_tables(erasure_tables())
+def erasure_vacuum(*, full: bool = False) -> tuple[list[str], list[str]]:
+    """VACUUM every table an erasure may touch, as the owner (e.g. from cron); ``full`` in a
+    maintenance window rewrites them, so that no page keeps an erased value in its free space."""
+    return vacuum_tables(erasure_tables(), full=full)
 
 
 # --- Replay after a restore ----------------------------------------------------------------------
