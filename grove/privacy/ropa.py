@@ -25,8 +25,8 @@ from grove.tenancy.context import tenant_context, unscoped
 from grove.tenancy.managers import is_tenant_owned
 from grove.tenancy.models import Organization
 
-from .datamap import inventory
-from .policy import ActivityFacts, PolicyFacts, SubprocessorFacts, collect
+from .datamap import Category, FieldEntry, inventory
+from .policy import ActivityFacts, PolicyFacts, SubprocessorFacts, category_label, collect
 
 FORMATS = ("markdown", "csv")
 
@@ -59,6 +59,8 @@ class ClientRecord:
     with_country: int
     with_job_type: int
     tables: tuple[TableCount, ...]
+    # Personal data categories of the tables that hold at least one of its rows.
+    category_labels: tuple[str, ...]
 
     def tables_of(self, app_label: str) -> tuple[TableCount, ...]:
         return tuple(t for t in self.tables if t.app_label == app_label)
@@ -81,7 +83,7 @@ def _personal_tenant_models() -> list[type]:
     return found
 
 
-def _client(org: Organization, models: list[type]) -> ClientRecord:
+def _client(org: Organization, models: list[type], personal: list[FieldEntry]) -> ClientRecord:
     with tenant_context(org), transaction.atomic():
         people = User.objects.filter(organization=org)
         tables = tuple(
@@ -93,6 +95,11 @@ def _client(org: Organization, models: list[type]) -> ClientRecord:
             )
             for model in models
         )
+        held = {
+            entry.category
+            for entry in personal
+            if entry.model in {t.model for t in tables if t.rows}
+        }
         return ClientRecord(
             slug=org.slug,
             name=org.name,
@@ -106,6 +113,7 @@ def _client(org: Organization, models: list[type]) -> ClientRecord:
             with_country=people.exclude(country="").count(),
             with_job_type=people.exclude(job_type=None).count(),
             tables=tables,
+            category_labels=tuple(category_label(c) for c in Category.values if c in held),
         )
 
 
@@ -118,9 +126,10 @@ def build(*, org_slug: str | None = None, today: datetime.date | None = None) ->
         if not organizations:
             raise RopaError(f"no organization with the slug {org_slug!r}")
     models = _personal_tenant_models()
+    personal = [e for e in inventory() if e.personal]
     return Ropa(
         facts=collect(today=today),
-        clients=tuple(_client(org, models) for org in organizations),
+        clients=tuple(_client(org, models, personal) for org in organizations),
     )
 
 
@@ -233,6 +242,7 @@ def as_markdown(ropa: Ropa) -> str:
             f"- People: {client.people} (active: {client.active_people}, managers: "
             f"{client.managers}); with a country: {client.with_country}; with a job type: "
             f"{client.with_job_type}",
+            f"- Personal data held: {_md(', '.join(client.category_labels) or '-')}",
             "",
             "| Processing activity | Table | Rows |",
             "| --- | --- | --- |",

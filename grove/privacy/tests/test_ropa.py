@@ -101,6 +101,8 @@ def test_the_record_says_per_client_what_is_processed(world, org_b):
         "- Status: Active; contract 2026-10-21 to 2027-11-20\n"
         "- Data region: eu-west\n"
         "- People: 2 (active: 2, managers: 1); with a country: 2; with a job type: 1\n"
+        "- Personal data held: Business email, First and last name, Country, Job type, "
+        "Functional logs\n"
         "\n"
         "| Processing activity | Table | Rows |\n"
         "| --- | --- | --- |\n"
