@@ -12,6 +12,7 @@ urlpatterns = [
     # Anyone, not logged in: the public form and the code that proves the address.
     path("request/", views.public_request_view, name="public"),
     path("request/verify/", views.public_verify_view, name="public_verify"),
+    path("request/new-code/", views.public_resend_view, name="public_resend"),
     # The console: CSMs, security officers, client managers (read-only).
     path("console/", views.console_list_view, name="console"),
     path("console/new/", views.console_record_view, name="console_record"),

@@ -492,6 +492,7 @@ def public_request_view(request):
             "id": str(dsr.pk) if dsr is not None else str(uuid.uuid4()),
             "decoy": dsr is None,
             "attempts": 0,
+            "codes": 1,
         }
         return redirect("rights:public_verify")
     return render(
@@ -562,6 +563,55 @@ def public_verify_view(request):
         {"form": form, "refusal": refusal, "locked": False, "css": _css()},
         status=400 if posted else 200,
     )
+
+
+def _resent_message() -> str:
+    return _(
+        "If this address belongs to a Grove account, a new code is on its way. It is valid "
+        "for 10 minutes; wrong codes already typed still count."
+    )
+
+
+def _no_more_codes_message() -> str:
+    return _("No more codes can be sent for this request. Start again with a new request.")
+
+
+@require_POST
+@never_cache
+def public_resend_view(request):
+    """A new code for the pending request (a decoy answers the same, up to the same limit)."""
+    pending = request.session.get(PENDING_KEY)
+    if not pending:
+        return redirect("rights:public")
+    if pending.get("codes", 1) >= verification.MAX_CODES_SENT:
+        refusal = _no_more_codes_message()
+    elif pending.get("decoy"):
+        refusal = ""
+    else:
+        refusal = _send_public_code(request, pending["id"])
+    if refusal:
+        return render(
+            request,
+            "rights/public_verify.html",
+            {"form": CodeForm(), "refusal": refusal, "locked": False, "css": _css()},
+            status=400,
+        )
+    pending["codes"] = pending.get("codes", 1) + 1
+    request.session[PENDING_KEY] = pending
+    messages.info(request, _resent_message())
+    return redirect("rights:public_verify")
+
+
+def _send_public_code(request, dsr_id) -> str:
+    with unscoped("public code page: the pending request a new code is for"):
+        dsr = DataSubjectRequest.objects.filter(pk=dsr_id).first()
+    if dsr is None:
+        return _no_more_codes_message()
+    try:
+        actions.request_send_code(dsr=dsr, request=request)
+    except RightsRefusal:
+        return _no_more_codes_message()
+    return ""
 
 
 def _public_refusal(error: RightsRefusal, pending: dict) -> str:
@@ -772,7 +822,40 @@ def _erasure_context(dsr: DataSubjectRequest) -> dict:
             .exclude(pk=dsr.subject_id)
             .order_by("last_name", "first_name")
         )
-    return {"plan": plan, "candidates": candidates}
+    if getattr(plan, "is_last_manager", False) and getattr(plan, "successor_candidates", None):
+        candidates = list(plan.successor_candidates)
+    return {"plan": plan, "plan_rows": _plan_rows(plan), "candidates": candidates}
+
+
+TREATMENT_LABELS = {
+    "deleted": gettext_lazy("deleted"),
+    "unlinked": gettext_lazy("unlinked from the person"),
+    "anonymised": gettext_lazy("anonymised"),
+    "anonymized": gettext_lazy("anonymised"),
+    "kept": gettext_lazy("kept without the person's data"),
+}
+
+
+def _plan_rows(plan) -> list[dict]:
+    """What the erasure would do, by kind of data and treatment, in words."""
+    from django.apps import apps
+
+    split = getattr(plan, "by_treatment", None) or {"": getattr(plan, "counts", {})}
+    found = []
+    for treatment, counts in split.items():
+        for label, count in counts.items():
+            try:
+                name = apps.get_model(label)._meta.verbose_name_plural
+            except (LookupError, ValueError):
+                name = label
+            found.append(
+                {
+                    "name": str(name),
+                    "count": count,
+                    "treatment": TREATMENT_LABELS.get(treatment, treatment),
+                }
+            )
+    return sorted(found, key=lambda row: (row["name"].casefold(), str(row["treatment"])))
 
 
 def _detail_context(request, dsr: DataSubjectRequest, **forms) -> dict:
@@ -793,6 +876,7 @@ def _detail_context(request, dsr: DataSubjectRequest, **forms) -> dict:
         "css": _css(),
         "extension_deadline": dsr.received_at + relativedelta(months=1),
         "plan": erasure.get("plan"),
+        "plan_rows": erasure.get("plan_rows", []),
         "note_form": forms.get("note_form") or NoteForm(),
         "extend_form": forms.get("extend_form") or ExtendForm(),
         "refusal_form": forms.get("refusal_form") or RefusalForm(),
@@ -946,7 +1030,10 @@ def _run_step(request, dsr: DataSubjectRequest, step: str, forms: dict) -> str:
             request=request,
         )
         return _("Request refused; the person has been told why and how to complain.")
-    # fulfil
+    # fulfil: an erasure cannot be undone, so it is confirmed on the page first.
+    if dsr.request_type == RequestType.ERASURE and data.get("confirm") != "yes":
+        forms["refusal"] = _("Tick the box to confirm the erasure: it cannot be undone.")
+        return ""
     fulfilled = actions.request_fulfil(actor=user, dsr=dsr, request=request)
     if fulfilled.request_type in (RequestType.ACCESS, RequestType.PORTABILITY):
         return _("Fulfilled: the person has been mailed a download link.")

@@ -394,3 +394,38 @@ def test_a_step_is_a_post(staff_client, assigned_csm, alice, make_request):
     dsr = make_request(alice)
     url = reverse("rights:console_step", args=[dsr.pk, "start"])
     assert staff_client(assigned_csm).get(url).status_code == 405
+
+
+def test_an_approved_erasure_is_carried_out_only_once_confirmed(
+    staff_client,
+    assigned_csm,
+    security_officer,
+    alice,
+    make_request,
+    django_capture_on_commit_callbacks,
+):
+    dsr = make_request(
+        alice,
+        "erasure",
+        state=RequestState.APPROVED,
+        handler=assigned_csm,
+        decided_by=security_officer,
+        decided_at=timezone.now(),
+    )
+    client = staff_client(assigned_csm)
+    page = client.get(reverse("rights:console_detail", args=[dsr.pk])).content.decode()
+    assert "Erase now" in page and 'name="confirm"' in page
+    unconfirmed = _step(client, dsr, "fulfil")
+    assert unconfirmed.status_code == 400
+    assert "Tick the box to confirm the erasure" in unconfirmed.content.decode()
+    assert fresh(dsr).state == RequestState.APPROVED
+    assert fresh(alice).email == "alice@a.example"
+    done = _step(
+        client, dsr, "fulfil", {"confirm": "yes"}, capture=django_capture_on_commit_callbacks
+    )
+    assert done.status_code == 302
+    assert fresh(dsr).state == RequestState.FULFILLED
+    assert fresh(alice).email != "alice@a.example"
+    # The page after: the person shows as a former member, nothing of theirs on it.
+    page = client.get(reverse("rights:console_detail", args=[dsr.pk])).content.decode()
+    assert "Alice" not in page and "alice@a.example" not in page

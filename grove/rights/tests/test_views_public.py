@@ -130,3 +130,37 @@ def test_a_bad_form_is_refused_with_its_errors(client):
     body = response.content.decode()
     assert "Enter a valid email address" in body and "This field is required" in body
     assert rows(DataSubjectRequest) == []
+
+
+def test_a_new_code_replaces_the_old_one_and_a_decoy_answers_the_same(
+    client, alice, django_capture_on_commit_callbacks
+):
+    _file(client, "alice@a.example", capture=django_capture_on_commit_callbacks)
+    [first] = mail.outbox
+    decoy = type(client)()
+    _file(decoy, "nobody@nowhere.example")
+    answers = []
+    for _resend in range(5):
+        with django_capture_on_commit_callbacks(execute=True):
+            real = client.post(reverse("rights:public_resend"), follow=True)
+        fake = decoy.post(reverse("rights:public_resend"), follow=True)
+        answers.append(
+            (
+                (real.status_code, _without_tokens(real.content.decode())),
+                (fake.status_code, _without_tokens(fake.content.decode())),
+            )
+        )
+    assert all(real == fake for real, fake in answers)
+    assert "a new code is on its way" in answers[0][0][1]
+    # Five codes in all (the first included): the fifth request for one is refused.
+    assert answers[-1][0][0] == 400 and "No more codes" in answers[-1][0][1]
+    codes = [m for m in mail.outbox if m.to == ["alice@a.example"]]
+    assert len(codes) == 5
+    latest = code_in(codes[-1])
+    if code_in(first) != latest:
+        stale = client.post(reverse("rights:public_verify"), {"code": code_in(first)})
+        assert stale.status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(reverse("rights:public_verify"), {"code": latest})
+    assert done.status_code == 200
+    assert rows(DataSubjectRequest)[0].state == RequestState.IDENTITY_VERIFIED
