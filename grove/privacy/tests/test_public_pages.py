@@ -9,10 +9,12 @@ import pytest
 import time_machine
 from django.test import override_settings
 
+from grove.accounts.models import User
 from grove.core.testing.factories import TEST_PASSWORD
 from grove.notifications.models import DigestFrequency
 from grove.privacy.datamap import PERSONAL_CATEGORIES, Category
 from grove.subprocessors.models import Subprocessor, SubprocessorStatus
+from grove.tenancy.context import unscoped
 
 from .test_policy_support import clear_registry, make_subprocessor, retire
 
@@ -115,6 +117,14 @@ def test_the_policy_follows_the_reader_s_language(client):
     html = _policy(client, HTTP_ACCEPT_LANGUAGE="en")
     assert '<html lang="en">' in html
     assert "Nov. 3, 2026" in html
+
+
+def test_a_signed_in_person_reads_it_in_their_profile_s_language(client, bob):
+    with unscoped("test set-up"):
+        User.objects.filter(pk=bob.pk).update(language="fr")
+    client.force_login(bob)
+    html = _policy(client, HTTP_ACCEPT_LANGUAGE="en")
+    assert '<html lang="fr">' in html
 
 
 def test_every_cookie_the_app_sets_is_on_the_policy_and_nothing_more(client, alice):
