@@ -220,6 +220,11 @@ def _change_propose(
             raise ValidationError(_("Choose an active subprocessor to remove."))
         if values:
             raise ValidationError(_("A removal proposes no new values."))
+    if kind != ChangeKind.REMOVE and subprocessor is not None:
+        # The record after the change keeps its essential facts.
+        emptied = missing_for_addition({**current_values(subprocessor), **values})
+        if emptied:
+            raise ValidationError(dict.fromkeys(emptied, _("This cannot be left empty.")))
 
     change = SubprocessorChange.objects.create(
         kind=kind,

@@ -1,18 +1,21 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import ChangeKind, Subprocessor
+from .models import ChangeKind, Subprocessor, SubprocessorStatus
 from .registry import CATEGORY_CHOICES, EDITABLE_FIELDS, format_locations, parse_locations
 
 
 class ProposeForm(forms.Form):
-    """A proposal: the kind, which subprocessor, its values (prefilled with the current ones
-    for a change), and the impact on personal data. The action checks the values."""
+    """A proposal about one subprocessor (or a new one): the kind, its values (prefilled with
+    the current ones), and the impact on personal data. The action checks the values.
+
+    The subprocessor is fixed by the page (never a choice in the form): values prefilled from
+    one subprocessor can never be proposed for another.
+    """
 
     kind = forms.ChoiceField(
         label=_("What do you propose?"), choices=ChangeKind.choices, widget=forms.RadioSelect
     )
-    subprocessor = forms.ChoiceField(label=_("Subprocessor"), required=False)
     name = forms.CharField(label=_("Name"), max_length=120, required=False)
     service = forms.CharField(label=_("Service"), max_length=200, required=False)
     purpose = forms.CharField(
@@ -53,16 +56,21 @@ class ProposeForm(forms.Form):
         help_text=_("What changes for the data, for whom, and where. No personal data here."),
     )
 
-    def __init__(self, *args, subprocessors: list[Subprocessor], **kwargs):
+    def __init__(self, *args, subprocessor: Subprocessor | None, **kwargs):
+        kwargs.setdefault("initial", self.initial_for(subprocessor))
         super().__init__(*args, **kwargs)
-        self._subprocessors = {s.slug: s for s in subprocessors}
-        self.fields["subprocessor"].choices = [("", _("A new subprocessor"))] + [
-            (s.slug, f"{s.name} ({s.get_status_display()})") for s in subprocessors
-        ]
+        self.subprocessor = subprocessor
+        self.fields["kind"].choices = self.kinds_for(subprocessor)
 
-    def clean_subprocessor(self):
-        slug = self.cleaned_data["subprocessor"]
-        return self._subprocessors.get(slug) if slug else None
+    @staticmethod
+    def kinds_for(subprocessor: Subprocessor | None) -> list[tuple[str, str]]:
+        """A new subprocessor is added; an active one changed or removed; a retired one
+        only added again."""
+        if subprocessor is None or subprocessor.status == SubprocessorStatus.RETIRED:
+            return [(ChangeKind.ADD, _("Addition"))]
+        if subprocessor.status == SubprocessorStatus.ACTIVE:
+            return [(ChangeKind.MODIFY, _("Change")), (ChangeKind.REMOVE, _("Removal"))]
+        return []
 
     def clean_locations(self):
         return parse_locations(self.cleaned_data["locations"])
@@ -78,8 +86,11 @@ class ProposeForm(forms.Form):
             return {"kind": ChangeKind.ADD}
         initial = {field: getattr(subprocessor, field) for field in EDITABLE_FIELDS}
         initial["locations"] = format_locations(subprocessor.locations)
-        initial["subprocessor"] = subprocessor.slug
-        initial["kind"] = ChangeKind.ADD if subprocessor.status == "retired" else ChangeKind.MODIFY
+        initial["kind"] = (
+            ChangeKind.ADD
+            if subprocessor.status == SubprocessorStatus.RETIRED
+            else ChangeKind.MODIFY
+        )
         return initial
 
 

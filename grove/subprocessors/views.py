@@ -116,13 +116,15 @@ def detail(request, slug):
 @require_http_methods(["GET", "POST"])
 @staff_only
 def propose(request):
-    subprocessors = queries.registry()
-    chosen = next((s for s in subprocessors if s.slug == request.GET.get("subprocessor")), None)
-    form = ProposeForm(
-        request.POST or None,
-        subprocessors=subprocessors,
-        initial=ProposeForm.initial_for(chosen),
+    """``?subprocessor=<slug>``: a change, removal or re-addition of that one; without it, a
+    new subprocessor. The page keeps its query string when it posts."""
+    slug = request.GET.get("subprocessor")
+    chosen = (
+        queries.subprocessor_for_staff(user=request.user, slug=slug, request=request)
+        if slug
+        else None
     )
+    form = ProposeForm(request.POST or None, subprocessor=chosen)
     status = 200
     if request.method == "POST":
         status = 400
@@ -132,7 +134,7 @@ def propose(request):
                 change = actions.change_propose(
                     actor=request.user,
                     kind=data["kind"],
-                    subprocessor=data["subprocessor"],
+                    subprocessor=chosen,
                     proposed=form.proposed_values(),
                     impact=data["impact"],
                     has_personal_data_impact=data["has_personal_data_impact"],

@@ -195,3 +195,28 @@ def test_only_a_retired_subprocessor_can_be_added_again(tech, make_subprocessor)
 
     with pytest.raises(ValidationError, match="Only a retired subprocessor"):
         change_propose(actor=tech, kind="add", subprocessor=active, impact="x")
+
+
+def test_a_change_cannot_empty_an_essential_fact(tech, make_subprocessor):
+    vendor = make_subprocessor("vendor")
+
+    with pytest.raises(ValidationError) as error:
+        change_propose(
+            actor=tech,
+            kind="modify",
+            subprocessor=vendor,
+            proposed={"service": " ", "locations": [], "dpa_reference": ""},
+            impact="x",
+        )
+
+    assert set(error.value.message_dict) == {"service", "locations"}
+    assert not SubprocessorChange.objects.exists()
+
+
+def test_a_removal_proposes_no_values(tech, make_subprocessor):
+    vendor = make_subprocessor("vendor")
+
+    with pytest.raises(ValidationError, match="no new values"):
+        change_propose(
+            actor=tech, kind="remove", subprocessor=vendor, proposed={"name": "X"}, impact="x"
+        )

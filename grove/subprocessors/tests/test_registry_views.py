@@ -105,13 +105,14 @@ def test_the_form_is_prefilled_with_the_current_values(staff_client, tech):
 
     assert 'value="Brevo"' in page
     assert "France: European Union" in page
-    assert 'value="modify" ' in page and 'id="id_kind_1" checked' in page
+    assert 'value="modify" required id="id_kind_0" checked' in page
+    assert 'value="remove"' in page
+    assert 'value="add"' not in page
 
 
 def test_a_staff_member_proposes_a_modification(staff_client, tech, audit_events):
     form = {
         "kind": "modify",
-        "subprocessor": "brevo",
         "name": "Brevo",
         "service": "Transactional email (invitations, notifications, digests, notices)",
         "purpose": "Sends the service's transactional mail and reports whether it was delivered.",
@@ -125,7 +126,7 @@ def test_a_staff_member_proposes_a_modification(staff_client, tech, audit_events
         "impact": "Mail also leaves from Germany.",
     }
 
-    response = staff_client(tech).post(PROPOSE, form)
+    response = staff_client(tech).post(PROPOSE + "?subprocessor=brevo", form)
 
     change = SubprocessorChange.objects.get()
     assert response.status_code == 302
@@ -145,8 +146,8 @@ def test_a_staff_member_proposes_a_modification(staff_client, tech, audit_events
 
 def test_a_removal_ignores_the_values(staff_client, tech):
     response = staff_client(tech).post(
-        PROPOSE,
-        {"kind": "remove", "subprocessor": "sentry", "name": "Other", "impact": "No more errors"},
+        PROPOSE + "?subprocessor=sentry",
+        {"kind": "remove", "name": "Other", "impact": "No more errors"},
     )
 
     assert response.status_code == 302
@@ -156,26 +157,59 @@ def test_a_removal_ignores_the_values(staff_client, tech):
 
 
 def test_an_incomplete_addition_comes_back_with_errors(staff_client, tech):
-    response = staff_client(tech).post(
-        PROPOSE, {"kind": "add", "subprocessor": "", "name": "Half", "impact": "Some"}
-    )
+    response = staff_client(tech).post(PROPOSE, {"kind": "add", "name": "Half", "impact": "Some"})
 
     assert response.status_code == 400
     assert "Needed for an addition." in response.content.decode()
     assert not SubprocessorChange.objects.exists()
 
 
-def test_proposing_a_change_of_a_retired_one_is_refused_with_a_page(
-    staff_client, tech, make_subprocessor, audit_events
-):
-    make_subprocessor("old", status="retired")
+def test_a_new_subprocessor_can_only_be_an_addition(staff_client, tech):
+    response = staff_client(tech).post(PROPOSE, {"kind": "remove", "impact": "x"})
 
-    response = staff_client(tech).post(
-        PROPOSE, {"kind": "modify", "subprocessor": "old", "name": "Renamed", "impact": "x"}
-    )
-
-    assert response.status_code == 403
-    assert "comes back only through an approved re-addition" in response.content.decode()
+    assert response.status_code == 400
     assert not SubprocessorChange.objects.exists()
-    [event] = audit_events(AuditAction.SUBPROCESSOR_CHANGE_REFUSED)
-    assert event.details["refused"] == "retired_reactivation"
+
+
+def test_a_retired_one_can_only_be_added_again(staff_client, tech, make_subprocessor):
+    make_subprocessor("old", status="retired")
+    url = PROPOSE + "?subprocessor=old"
+    client = staff_client(tech)
+
+    assert 'value="modify"' not in client.get(url).content.decode()
+    refused = client.post(url, {"kind": "modify", "name": "Renamed", "impact": "x"})
+    assert refused.status_code == 400
+    assert not SubprocessorChange.objects.exists()
+
+    emptied = client.post(url, {"kind": "add", "name": "Old", "impact": "Back in use"})
+    assert emptied.status_code == 400
+    assert "This cannot be left empty." in emptied.content.decode()
+    assert not SubprocessorChange.objects.exists()
+
+    # The form as the page prefills it, with the DPA reference edited.
+    form = {
+        "kind": "add",
+        "name": "Old",
+        "service": "Hosting",
+        "purpose": "Runs the service",
+        "data_categories": ["contact.business_email"],
+        "data_subjects": "Client users",
+        "locations": "France: Paris",
+        "transfer_safeguards": "EU only",
+        "dpa_reference": "DPA v2",
+        "security_contact": "security@vendor.example",
+        "has_personal_data_impact": "on",
+        "impact": "Back in use",
+    }
+    response = client.post(url, form)
+
+    assert response.status_code == 302
+    change = SubprocessorChange.objects.get()
+    assert change.kind == ChangeKind.ADD
+    assert change.subprocessor.slug == "old"
+    assert change.proposed == {"dpa_reference": "DPA v2"}
+
+
+def test_an_unknown_subprocessor_to_propose_for_is_a_logged_404(staff_client, tech, audit_events):
+    assert staff_client(tech).get(PROPOSE + "?subprocessor=nobody").status_code == 404
+    assert len(audit_events(AuditAction.ACCESS_DENIED)) == 1
