@@ -175,6 +175,8 @@ def as_markdown(ropa: Ropa) -> str:
         f"- Processor (GDPR Art. 30(2)): {_md(facts.operator)}, {_md(facts.contact)}",
         "- Controllers (GDPR Art. 30(1)): each client organization, for its own people; "
         'see "Per client" below.',
+        "- Controller for operator staff's own data (their accounts, second factor and "
+        f"emergency access requests): {_md(facts.operator)}",
         f"- Data-subject requests: answered within {facts.dsr_deadline_months} month(s), "
         f"extendable by {facts.dsr_max_extension_months} month(s); form at "
         f"{facts.request_url}",

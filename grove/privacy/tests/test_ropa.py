@@ -129,6 +129,8 @@ def test_an_unknown_client_or_format_is_a_clear_error(world, tmp_path):
     assert not out.exists()  # nothing half-written
     with pytest.raises(CommandError):
         call_command("ropa", "--format", "pdf")
+    with pytest.raises(CommandError, match="cannot write"):
+        call_command("ropa", "--out", str(tmp_path / "missing" / "ropa.md"))
     with pytest.raises(ropa.RopaError, match="unknown format"):
         ropa.render("pdf")
 
