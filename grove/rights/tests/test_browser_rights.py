@@ -144,3 +144,63 @@ def test_a_member_gets_their_data_through_an_access_request(
     )
     [export] = rows(PersonalDataExport)
     assert export.downloaded_at is not None and export.request_id == dsr.pk
+
+
+def test_the_officer_finds_the_overdue_request_first_and_decides_on_a_phone(
+    http_live_server,  # noqa: F811
+    org_a,
+    alice,
+    assigned_csm,
+    security_officer,
+):
+    from playwright.sync_api import expect, sync_playwright
+
+    from grove.core.testing.factories import UserFactory
+    from grove.rights.demo import seed_rights_demo
+
+    if not CHROMIUM.exists():
+        if os.environ.get("GROVE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"GROVE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    for n in range(5):
+        UserFactory(organization=org_a, email=f"member{n}@a.example")
+    seed_rights_demo(org_a)
+    [awaiting] = rows(DataSubjectRequest, state=RequestState.AWAITING_APPROVAL)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    base = http_live_server.url
+    cookie = _staff_cookie(security_officer, base)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 390, "height": 844})
+            context.add_cookies([cookie])
+            page = context.new_page()
+            page.goto(base + "/rights/console/")
+            expect(page.locator(".overdue-summary")).to_have_text(
+                "1 request is overdue: it comes first."
+            )
+            first = page.locator(".request-card").first
+            expect(first).to_have_class(re.compile("is-overdue"))
+            expect(first.locator(".badge.overdue")).to_contain_text("Overdue by")
+            assert _no_horizontal_scroll(page)
+            page.screenshot(path=str(ARTIFACTS / "rights-console-phone.png"), full_page=True)
+
+            # The state filter swaps the list in place (htmx), and the address follows.
+            url_before = page.url
+            page.get_by_label("State").select_option(label="Awaiting the security officer")
+            expect(page.locator(".request-card")).to_have_count(1)
+            expect(page).to_have_url(re.compile(r"state=awaiting_approval"))
+            assert page.url != url_before
+            page.locator(".request-card a").first.click()
+            expect(page.get_by_role("heading", name="Decide on the erasure")).to_be_visible()
+            page.get_by_role("button", name="Approve").focus()
+            page.keyboard.press("Enter")
+            expect(page.get_by_role("status").first).to_contain_text("Approved.")
+            expect(page.get_by_role("button", name="Erase now")).to_be_visible()
+            assert _no_horizontal_scroll(page)
+        finally:
+            browser.close()
+
+    [decided] = rows(DataSubjectRequest, pk=awaiting.pk)
+    assert (decided.state, decided.decided_by_id) == (RequestState.APPROVED, security_officer.pk)
