@@ -64,6 +64,7 @@ from .forms import (
 )
 from .models import (
     DataSubjectRequest,
+    PersonalDataExport,
     RefusalGround,
     RequestState,
     RequestStep,
@@ -405,9 +406,19 @@ def my_request_view(request, request_id):
             "steps": _step_rows(dsr, viewer="subject", user=request.user),
             "rectification": _rectification_rows(dsr),
             "refusal_ground": _ground_label(dsr),
+            "export": _latest_export(dsr),
+            "now": now,
             "css": _css(),
         },
     )
+
+
+def _latest_export(dsr: DataSubjectRequest) -> PersonalDataExport | None:
+    """The export answering this request (its link's expiry and use, never the token)."""
+    if dsr.request_type not in (RequestType.ACCESS, RequestType.PORTABILITY):
+        return None
+    with tenant_context(dsr.organization_id):
+        return PersonalDataExport.objects.filter(request_id=dsr.pk).order_by("-created_at").first()
 
 
 def _ground_label(dsr: DataSubjectRequest) -> str:

@@ -74,3 +74,14 @@ def test_an_expired_link_is_refused(client, token, settings):
         response = client.post(reverse("rights:export_download", args=[token]))
     assert response.status_code == 404
     assert rows(PersonalDataExport)[0].downloaded_at is None
+
+
+def test_the_persons_request_page_tells_the_links_state(client, alice, assigned_csm, make_request):
+    dsr = make_request(alice, "access", state="fulfilled", closed_at=timezone.now())
+    _export, token = export_create(actor=assigned_csm, subject=alice, dsr=dsr)
+    client.force_login(alice)
+    url = reverse("rights:my_request", args=[dsr.pk])
+    assert "It works once, until" in client.get(url).content.decode()
+    assert token not in client.get(url).content.decode()
+    client.post(reverse("rights:export_download", args=[token]))
+    assert "Downloaded on" in client.get(url).content.decode()
