@@ -43,6 +43,7 @@ from grove.accounts.models import OrgRole, StaffRole, User
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
 from grove.staff.authorization import RecordedRefusal, has_open_assignment, is_staff
+from grove.staff.models import CsmAssignment
 from grove.tenancy.context import tenant_context, unscoped
 from grove.tenancy.models import Organization
 
@@ -706,6 +707,9 @@ def _notice_object(
         delivery.objected_by = actor
         delivery.save(update_fields=["objection_status", "objection", "objected_at", "objected_by"])
     _record_delivery(AuditAction.NOTICE_OBJECTED, actor, delivery, request)
+    messages = _objection_mails(delivery)
+    delivery_id = delivery.pk
+    transaction.on_commit(lambda: _send(messages, delivery_id=delivery_id))
     return delivery
 
 
@@ -797,6 +801,37 @@ def _notice_mails(
             subject = render_to_string("subprocessors/notice_subject.txt", context).strip()
             body = render_to_string("subprocessors/notice_email.txt", context)
         mails.append(EmailMultiAlternatives(subject=subject, body=body, to=[manager.email]))
+    return mails
+
+
+def _objection_mails(delivery: NoticeDelivery) -> list[EmailMultiAlternatives]:
+    """Tell whoever answers it that an objection is open: the organization's assigned CSMs,
+    or the security officers when it has none. The client's words stay on the page."""
+    with tenant_context(delivery.organization_id):
+        organization = Organization.objects.get(pk=delivery.organization_id)
+        csm_ids = list(
+            CsmAssignment.objects.filter(ended_at__isnull=True).values_list("csm_id", flat=True)
+        )
+    with unscoped("subprocessor objection: the staff who answer it"):
+        staff = User.objects.filter(is_active=True)
+        recipients = list(staff.filter(pk__in=csm_ids, staff_role=StaffRole.CSM)) or list(
+            staff.filter(staff_role=StaffRole.SECURITY_OFFICER)
+        )
+    subprocessor = (
+        ChangeNotice.objects.select_related("change__subprocessor")
+        .get(pk=delivery.notice_id)
+        .change.subprocessor
+    )
+    link = settings.GROVE_BASE_URL + reverse(
+        "subprocessors:delivery", kwargs={"delivery_id": delivery.pk}
+    )
+    mails = []
+    for person in sorted(recipients, key=lambda u: u.email):
+        with translation.override(person.language or settings.LANGUAGE_CODE):
+            context = {"organization": organization, "subprocessor": subprocessor, "link": link}
+            subject = render_to_string("subprocessors/objection_subject.txt", context).strip()
+            body = render_to_string("subprocessors/objection_email.txt", context)
+        mails.append(EmailMultiAlternatives(subject=subject, body=body, to=[person.email]))
     return mails
 
 

@@ -24,7 +24,7 @@ from grove.staff.authorization import deny, is_staff
 from . import actions, queries
 from .forms import ApproveForm, ObjectionForm, ProposeForm, RejectForm, ResolutionForm
 from .models import ChangeKind, ChangeStatus
-from .registry import EDITABLE_FIELDS, current_values
+from .registry import EDITABLE_FIELDS, SNAPSHOT_FIELDS, current_values
 
 
 def _deny_page(request, page: str):
@@ -106,11 +106,19 @@ def detail(request, slug):
         "subprocessors/detail.html",
         {
             "subprocessor": subprocessor,
-            "versions": queries.versions_of(subprocessor),
+            "history": [
+                (version, _snapshot_fields(version.snapshot))
+                for version in queries.versions_of(subprocessor)
+            ],
             "changes": queries.changes_of(subprocessor),
             **_nav(request.user),
         },
     )
+
+
+def _snapshot_fields(snapshot: dict) -> list[tuple[str, object]]:
+    """A version's fields in the record's order (a JSON object keeps no order of its own)."""
+    return [(field, snapshot[field]) for field in SNAPSHOT_FIELDS if field in snapshot]
 
 
 @require_http_methods(["GET", "POST"])

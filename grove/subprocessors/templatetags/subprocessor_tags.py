@@ -5,6 +5,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from grove.privacy.datamap import Category
+from grove.subprocessors.models import SubprocessorStatus
 
 register = template.Library()
 
@@ -45,6 +46,8 @@ def registry_value(value, field: str) -> str:
         return category_labels(value)
     if field == "locations":
         return location_list(value)
+    if field == "status" and value in SubprocessorStatus.values:
+        return str(SubprocessorStatus(value).label)
     if value in (None, ""):
         return "—"
     return str(value)

@@ -212,6 +212,30 @@ def test_an_objection_stays_open_until_resolved(delivery_a, bob, org_a, csm, ass
         objection_resolve(actor=csm, delivery=delivery_a, resolution="Twice")
 
 
+def test_an_objection_is_mailed_to_the_assigned_csm_without_its_words(
+    delivery_a, bob, org_a, csm, assign, security_officer, django_capture_on_commit_callbacks
+):
+    assign(csm, org_a)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notice_object(actor=bob, delivery=delivery_a, objection="Our works council says no.")
+
+    [message] = mail.outbox
+    assert message.to == [csm.email]
+    assert message.subject == "Organization A objects to a subprocessor change (Mailjet)"
+    assert f"/subprocessor-registry/staff/deliveries/{delivery_a.pk}/" in message.body
+    assert "works council" not in message.body
+
+
+def test_without_a_csm_the_security_officers_are_told(
+    delivery_a, bob, security_officer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        notice_object(actor=bob, delivery=delivery_a, objection="No.")
+
+    assert [m.to for m in mail.outbox] == [[security_officer.email]]
+
+
 def test_an_objection_needs_words(delivery_a, bob):
     with pytest.raises(ValidationError) as error:
         notice_object(actor=bob, delivery=delivery_a, objection="   ")

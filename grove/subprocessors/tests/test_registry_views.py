@@ -82,6 +82,7 @@ def test_a_subprocessor_page_shows_its_facts_and_version_history(staff_client, c
     assert "Standard Contractual Clauses" in page
     assert "Version 1" in page
     assert "initial entry" in page
+    assert "<dt>Status</dt><dd>Active</dd>" in page  # the snapshot's fields, labelled
     assert f"{PROPOSE}?subprocessor=sentry" in page
 
 
