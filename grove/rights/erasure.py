@@ -30,7 +30,7 @@ The ledger (``ErasureRecord``) keeps a keyed hash of the email (HMAC-SHA256 with
 
 Freed storage: SQLite runs with ``PRAGMA secure_delete = ON`` (settings, and again here), so
 freed cells are zeroed. PostgreSQL keeps dead row versions until a VACUUM: after the commit,
-every touched table is vacuumed (``VACUUM (INDEX_CLEANUP ON)``, outside the transaction), which
+every touched table is vacuumed by a task (``VACUUM (INDEX_CLEANUP ON)``, in the worker), which
 removes every dead version and index entry without blocking anyone; PostgreSQL does not zero
 the space they leave in a page, so their bytes linger there until overwritten, and only
 ``VACUUM FULL`` (a rewrite under an exclusive lock: ``erasure_vacuum(full=True)``, for a
@@ -172,23 +172,9 @@ def coverage() -> dict[str, str]:
     """
     user_model = _user_model()
     referenced = {r.model for r in person_references()}
-    deleted = {r.model for r in person_references() if r.treatment == Treatment.DELETE}
-    # Rows that cascade from deleted rows, transitively.
-    changed = True
-    while changed:
-        changed = False
-        for model in mapped_models():
-            if model in deleted:
-                continue
-            for f in model._meta.local_concrete_fields:
-                if (
-                    f.is_relation
-                    and f.related_model in deleted
-                    and f.remote_field.on_delete is models.CASCADE
-                ):
-                    deleted.add(model)
-                    changed = True
-                    break
+    deleted = _cascade_closure(
+        {r.model for r in person_references() if r.treatment == Treatment.DELETE}
+    )
     finders = _finders()
     routes = {}
     for model in mapped_models():
@@ -214,6 +200,27 @@ def coverage() -> dict[str, str]:
         else:
             routes[label] = "UNREACHED"
     return routes
+
+
+def _cascade_closure(deleted: set) -> set:
+    """``deleted`` and every mapped model whose rows cascade from theirs, transitively."""
+    deleted = set(deleted)
+    changed = True
+    while changed:
+        changed = False
+        for model in mapped_models():
+            if model in deleted:
+                continue
+            for f in model._meta.local_concrete_fields:
+                if (
+                    f.is_relation
+                    and f.related_model in deleted
+                    and f.remote_field.on_delete is models.CASCADE
+                ):
+                    deleted.add(model)
+                    changed = True
+                    break
+    return deleted
 
 
 # --- The plan ----------------------------------------------------------------------------------
@@ -607,7 +614,10 @@ def _after_commit(files: list[tuple[object, str]], tables: list[str]) -> None:
             logger.error("erasure: a file could not be deleted (%s)", type(error).__name__)
     if failed:
         logger.error("erasure: %d of %d file(s) not deleted", failed, len(files))
-    vacuum_tables(tables)
+    if connection.vendor == "postgresql" and tables:
+        from .erasure_tasks import vacuum_after_erasure
+
+        vacuum_after_erasure.enqueue(list(tables))
 
 
 _MAY_VACUUM_SQL = """
@@ -675,17 +685,15 @@ def vacuum_tables(tables, *, full: bool = False) -> tuple[list[str], list[str]]:
 
 def erasure_tables() -> list[str]:
     """Every table an erasure may touch: for the owner's ``VACUUM`` when the app role cannot."""
-    tables = {_user_model()._meta.db_table, Session._meta.db_table}
-    for reference in person_references():
-        if reference.many_to_many:
-            tables.add(reference.field.remote_field.through._meta.db_table)
-        else:
-            tables.add(reference.model._meta.db_table)
-    for label, route in coverage().items():
-        if route == "cascade":
-            model = next(m for m in mapped_models() if m._meta.label == label)
-            tables.add(model._meta.db_table)
-    return sorted(tables)
+    references = person_references()
+    touched = {r.model for r in references if not r.many_to_many}
+    touched |= {r.field.remote_field.through for r in references if r.many_to_many}
+    may_delete = {
+        r.model for r in references if r.treatment == Treatment.DELETE or _is_authored_practice(r)
+    }
+    touched |= _cascade_closure(may_delete)
+    touched |= {_user_model(), Session}
+    return sorted(model._meta.db_table for model in touched)
 
 
 def erasure_vacuum(*, full: bool = False) -> tuple[list[str], list[str]]:

@@ -154,6 +154,14 @@ def test_the_practice_page_shows_former_member(client, footprint, security_offic
     assert LAST_NAME not in page and FIRST_NAME not in page
 
 
+def test_the_erased_persons_member_page_is_gone(client, footprint, security_officer, alice):
+    client.force_login(alice)
+    url = reverse("practices:member", args=[footprint.person.pk])
+    assert client.get(url).status_code == 200
+    _erase(footprint.person, security_officer)
+    assert client.get(url).status_code == 404
+
+
 def test_the_organization_setting_deletes_their_practices_and_files(
     org_a, footprint, security_officer, django_capture_on_commit_callbacks
 ):

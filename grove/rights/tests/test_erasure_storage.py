@@ -11,8 +11,10 @@ from __future__ import annotations
 import psycopg
 import pytest
 from django.db import connection
+from django_tasks_db.models import DBTaskResult
 
 from grove.rights import erasure
+from grove.rights.erasure_tasks import vacuum_after_erasure
 
 from .test_erasure_support import (
     EMAIL,
@@ -130,7 +132,12 @@ def test_postgresql_pages_keep_nothing_after_the_vacuum(org_a, alice, bob, secur
     make_footprint(org_a, person=person, alice=alice, bob=bob)
     before = _pages_holding(RAW_NEEDLES)
     assert any(hit.startswith("accounts_user ") for hit in before), before
-    erasure.erase_person(actor=security_officer, subject=person)  # commits, then vacuums
+    erasure.erase_person(actor=security_officer, subject=person)  # commits, enqueues the vacuum
+    (queued,) = DBTaskResult.objects.filter(task_path=vacuum_after_erasure.module_path)
+    (tables,) = queued.args_kwargs["args"]
+    assert {"accounts_user", "rights_datasubjectrequest", "practices_reaction"} <= set(tables)
+    result = vacuum_after_erasure.call(tables)  # what the worker runs
+    assert result == {"vacuumed": len(tables), "skipped": 0}
     # No row version, live or dead, and no index entry holds the values any more.
     assert _tuples_holding(RAW_NEEDLES) == []
     # The pages' free space may (PostgreSQL does not zero it); the maintenance window's
@@ -187,7 +194,11 @@ def test_sqlite_file_keeps_nothing_after_the_erasure(org_a, alice, bob, security
 
 def test_the_tables_an_erasure_may_touch_come_from_the_map():
     tables = erasure.erasure_tables()
-    assert {"accounts_user", "django_session", "practices_reaction", "otp_static_statictoken"} <= (
-        set(tables)
-    )
+    assert {
+        "accounts_user",
+        "django_session",
+        "practices_reaction",
+        "otp_static_statictoken",
+        "practices_attachment",  # with the practices an organization's setting deletes
+    } <= set(tables)
     assert "audit_auditevent" not in tables
