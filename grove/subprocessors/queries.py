@@ -79,6 +79,36 @@ def pending_changes() -> list[ChangeRow]:
     )
 
 
+def scheduled_changes() -> list[ChangeRow]:
+    """Approved changes waiting for their date, soonest first."""
+    return _change_rows(
+        list(
+            SubprocessorChange.objects.filter(status=ChangeStatus.APPROVED)
+            .select_related("subprocessor")
+            .order_by("effective_on", "proposed_at")
+        )
+    )
+
+
+def notice_counts(change: SubprocessorChange) -> dict | None:
+    """How clients received a change's notice, as counts only (no organization named)."""
+    notice = ChangeNotice.objects.filter(change=change).first()
+    if notice is None:
+        return None
+    with unscoped("subprocessor change page: counts of the notice's deliveries"):
+        deliveries = list(
+            NoticeDelivery.objects.filter(notice=notice).values_list(
+                "sent_at", "acknowledged_at", "objection_status"
+            )
+        )
+    return {
+        "total": len(deliveries),
+        "sent": sum(1 for sent, _ack, _obj in deliveries if sent),
+        "acknowledged": sum(1 for _sent, ack, _obj in deliveries if ack),
+        "objections_open": sum(1 for *_rest, obj in deliveries if obj == ObjectionStatus.OPEN),
+    }
+
+
 def recent_changes(limit: int = 30) -> list[ChangeRow]:
     """The latest decided changes (approved, rejected, in effect), newest first."""
     return _change_rows(

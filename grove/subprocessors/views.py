@@ -92,6 +92,7 @@ def registry(request):
         {
             "subprocessors": queries.registry(),
             "pending": queries.pending_changes(),
+            "scheduled": queries.scheduled_changes(),
             **_nav(request.user),
         },
     )
@@ -211,6 +212,7 @@ def _change_page(request, change, *, approve_form=None, reject_form=None, status
         {
             "row": queries.change_row(change),
             "comparison": _comparison(change),
+            "counts": queries.notice_counts(change),
             "may_decide": may_decide,
             "approve_form": approve_form,
             "reject_form": reject_form or RejectForm(prefix="reject"),

@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from grove.audit.models import AuditAction
 from grove.core.testing.factories import StaffUserFactory
-from grove.subprocessors.actions import change_propose
-from grove.subprocessors.models import ChangeNotice, ChangeStatus, Subprocessor
+from grove.subprocessors.actions import change_propose, notice_object
+from grove.subprocessors.models import ChangeNotice, ChangeStatus, NoticeDelivery, Subprocessor
+from grove.tenancy.context import unscoped
 
 from .helpers import NEW_VENDOR, reload
 
@@ -192,3 +193,21 @@ def test_get_is_not_allowed_on_decisions(staff_client, security_manager, additio
 
     assert client.get(_url("change_approve", addition)).status_code == 405
     assert client.get(_url("change_reject", addition)).status_code == 405
+
+
+def test_an_approved_change_shows_how_clients_received_its_notice(
+    staff_client, security_manager, addition, bob, org_a, org_b
+):
+    staff_client(security_manager).post(_url("change_approve", addition), _approval(30))
+
+    with unscoped("test: organization A's delivery"):
+        delivery = NoticeDelivery.objects.get(notice__change=addition, organization=org_a)
+    notice_object(actor=bob, delivery=delivery, objection="No.")
+
+    page = staff_client(security_manager).get(_url("change", addition)).content.decode()
+    registry = staff_client(security_manager).get(reverse("subprocessors:registry"))
+
+    assert "Organizations: 2. Sent: 0. Acknowledged: 0. Objections open: 1." in page
+    assert "Organization A" not in page
+    assert "Approved, waiting for their date" in registry.content.decode()
+    assert _url("change", addition) in registry.content.decode()
