@@ -277,14 +277,22 @@ class DecisionForm(forms.Form):
 
 class StateFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("State"), required=False)
+    organization = forms.ChoiceField(label=_("Organization"), required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, organizations=(), **kwargs):
         from .models import RequestState
 
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [
             ("", _("All open")),
             ("all", _("All, closed included")),
-            *RequestState.choices,
+            *[choice for choice in RequestState.choices if choice[0] != RequestState.MERGED],
         ]
+        # Staff serving several organizations pick one; a manager has only their own.
+        if len(organizations) > 1:
+            self.fields["organization"].choices = [("", _("All organizations"))] + [
+                (str(org.pk), org.name) for org in organizations
+            ]
+        else:
+            del self.fields["organization"]

@@ -75,6 +75,8 @@ from .models import (
 PENDING_KEY = "rights_public_pending"
 # A decoy (unknown address) refuses its codes like a real request, and locks after as many.
 DECOY_MAX_ATTEMPTS = verification.MAX_ATTEMPTS
+# The console lists at most this many requests (overdue ones first); filters narrow it.
+CONSOLE_ROWS_SHOWN = 200
 CONSOLE_ROLES = frozenset({StaffRole.CSM, StaffRole.SECURITY_OFFICER})
 # The timeline as the person reads it: what happened to their request, in plain words.
 PERSON_STEP_LABELS = {
@@ -648,24 +650,33 @@ def _is_locked(dsr_id) -> bool:
 @console_user_only
 def console_list_view(request):
     user = request.user
-    form = StateFilterForm(request.GET or None)
-    state = overdue_only = None
+    organizations = [item.organization for item in visible_organizations(user=user)]
+    form = StateFilterForm(request.GET or None, organizations=organizations)
+    state = overdue_only = organization_id = None
     if form.is_valid():
         state = form.cleaned_data["state"] or None
         overdue_only = form.cleaned_data["overdue"]
+        organization_id = form.cleaned_data.get("organization") or None
     now = timezone.now()
     requests = queries.requests_visible_to(
         user, overdue_only=bool(overdue_only), open_only=state in (None, "")
     )
     if state and state != "all":
         requests = [dsr for dsr in requests if dsr.state == state]
+    if organization_id:
+        requests = [dsr for dsr in requests if str(dsr.organization_id) == organization_id]
     # The query's order: overdue first, then open ones by due date, then closed ones.
+    total = len(requests)
+    overdue_count = sum(1 for dsr in requests if dsr.is_overdue_at(now))
+    requests = requests[:CONSOLE_ROWS_SHOWN]
     _record_list(request, requests)
     rows = _annotate(requests, now)
     context = {
         "rows": rows,
         "form": form,
-        "overdue_count": sum(1 for row in rows if row["overdue"]),
+        "total": total,
+        "shown": len(rows),
+        "overdue_count": overdue_count,
         "is_handler": _is_handler(user),
         "is_manager": _is_client_manager(user),
         "css": _css(),

@@ -429,3 +429,29 @@ def test_an_approved_erasure_is_carried_out_only_once_confirmed(
     # The page after: the person shows as a former member, nothing of theirs on it.
     page = client.get(reverse("rights:console_detail", args=[dsr.pk])).content.decode()
     assert "Alice" not in page and "alice@a.example" not in page
+
+
+def test_the_officer_narrows_the_list_to_one_organization(
+    staff_client, security_officer, alice, charlie, org_b, make_request
+):
+    ours, theirs = make_request(alice), make_request(charlie)
+    client = staff_client(security_officer)
+    page = client.get(reverse("rights:console")).content.decode()
+    assert "All organizations" in page
+    body = client.get(
+        reverse("rights:console"), {"organization": str(org_b.pk)}, **HTMX
+    ).content.decode()
+    assert str(theirs.pk) in body and str(ours.pk) not in body
+
+
+def test_the_list_is_capped_and_says_so(
+    staff_client, assigned_csm, alice, make_request, monkeypatch
+):
+    from grove.rights import views
+
+    monkeypatch.setattr(views, "CONSOLE_ROWS_SHOWN", 2)
+    for request_type in ("access", "erasure", "portability"):
+        make_request(alice, request_type)
+    body = staff_client(assigned_csm).get(reverse("rights:console")).content.decode()
+    assert body.count('class="request-card') == 2
+    assert "The first 2 of 3 requests" in body
