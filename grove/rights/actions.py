@@ -52,7 +52,7 @@ from grove.tenancy.context import tenant_context, unscoped
 from grove.tenancy.models import JobType, Organization
 
 from . import mails, verification
-from .errors import InvalidTransition, RequestNotFound
+from .errors import InvalidTransition, RequestNotFound, RightsRefusal
 from .models import (
     OPEN_STATES,
     Channel,
@@ -145,6 +145,7 @@ REFUSALS = {
     "erasure_not_approved": _(
         "An erasure is carried out only once the security officer approved it."
     ),
+    "fulfilment_refused": _("This request cannot be fulfilled as it stands."),
     "rectification_disabled": _(
         "Your organization does not let members edit these details: file a rectification "
         "request instead."
@@ -202,6 +203,7 @@ def request_file(
             raise _Refused("unknown_type")
         values = _checked_rectification(request_type, rectification, organization)
         with tenant_context(organization):
+            _lock_person(subject)
             existing = _open_duplicate(subject, request_type)
             if existing is not None:
                 return _merge(
@@ -260,6 +262,7 @@ def request_file_public(
     @transaction.atomic
     def file() -> DataSubjectRequest:
         with tenant_context(subject.organization_id):
+            _lock_person(subject)
             existing = _open_duplicate(subject, request_type)
             if existing is not None:
                 existing = _lock(existing)
@@ -657,7 +660,12 @@ def request_fulfil(*, actor: User, dsr: DataSubjectRequest, request=None) -> Dat
         else:
             _require_state(locked, {S.IN_PROGRESS})
         subject = _subject_of(locked)
-        kind, extra = _carry_out(locked, actor=actor, subject=subject, request=request)
+        try:
+            kind, extra = _carry_out(locked, actor=actor, subject=subject, request=request)
+        except _Refused:
+            raise
+        except RightsRefusal as refusal:  # the export's or the erasure's own refusal
+            raise _Refused("fulfilment_refused", message=str(refusal)) from refusal
         person = extra.pop("_person", subject)
         locked.state = S.FULFILLED
         locked.closed_at = timezone.now()
@@ -868,7 +876,8 @@ def _refuse_step(actor, dsr, organization_id, attempted: str, why: str, request,
     }
     with transaction.atomic():
         event = record_event(request=request, **fields)
-    message = str(REFUSALS[why])
+    params = dict(params or {})
+    message = params.pop("message", None) or str(REFUSALS[why])
     if params:
         message = message % params
     raise StepRefused(message, event_fields=fields, event_public_id=event.public_id)
@@ -1040,6 +1049,12 @@ def _merge(existing, *, actor, channel, values, request) -> DataSubjectRequest:
     )
     _mail_person(existing, "merged")
     return existing
+
+
+def _lock_person(subject) -> None:
+    """Two filings about the same person at once: the second waits, then finds the first
+    (one open request per type)."""
+    User.objects.select_for_update().filter(pk=subject.pk).values_list("pk", flat=True).first()
 
 
 def _open_duplicate(subject, request_type) -> DataSubjectRequest | None:

@@ -378,3 +378,24 @@ def test_a_failing_fulfilment_leaves_the_request_in_progress(
     assert reload(dsr).state == S.IN_PROGRESS
     with unscoped("test"):
         assert not RequestStep.objects.filter(request_id=dsr.pk).exists()
+
+
+def test_a_refusal_from_the_erasure_is_recorded_as_the_steps(
+    make_request, assigned_csm, reload, monkeypatch, audit_events
+):
+    import grove.rights.erasure as erasure
+
+    def refusing(**kwargs):
+        raise RightsRefusal("The successor is no longer a member.")
+
+    monkeypatch.setattr(erasure, "erase_person", refusing)
+    dsr = make_request(S.APPROVED, RequestType.ERASURE)
+    with pytest.raises(StepRefused, match="The successor is no longer a member."):
+        actions.request_fulfil(actor=assigned_csm, dsr=dsr)
+    assert reload(dsr).state == S.APPROVED
+    assert audit_events(AuditAction.ACCESS_DENIED)[-1].details == {
+        "attempted": "rights.fulfil",
+        "refused": "fulfilment_refused",
+        "state": S.APPROVED,
+    }
+    assert mail.outbox == []
