@@ -111,7 +111,6 @@ REFUSALS = {
     "unknown_job_type": _("Unknown job type for this organization."),
     "rectification_invalid": _("These new values cannot be applied."),
     "not_public_type": _("This type of request cannot be filed from the public form."),
-    "not_web_form": _("A code is sent by the person handling this request."),
     "too_many_codes": _("Too many codes were sent for this request: file a new request."),
     "no_code": _("No code was sent for this request: ask for one."),
     "code_shape": _("Type the 6 digits of the code, nothing else."),
@@ -293,16 +292,15 @@ def request_file_public(
 def request_send_code(*, dsr: DataSubjectRequest, actor: User | None = None, request=None) -> None:
     """Mail the person a new 6-digit code (valid 10 minutes) for a request not yet verified.
 
-    Without ``actor``: the person asking again from the public code page (web-form requests
-    only). With one: the CSM or officer handling it (any channel). Wrong codes still count
-    across codes; a request is sent at most MAX_CODES_SENT codes.
+    Without ``actor``: the person asking again from the public code page. With one: the CSM or
+    officer handling it. The code goes to the person's own address whoever asks, so anyone may
+    ask; wrong codes still count across codes, and a request is sent MAX_CODES_SENT codes at
+    most.
     """
     if actor is not None:
         _authorize_handler(actor, _organization(dsr.organization_id), request=request, dsr=dsr)
 
     def body(locked: DataSubjectRequest) -> None:
-        if actor is None and locked.channel != Channel.WEB_FORM:
-            raise _Refused("not_web_form")
         _require_state(locked, {S.RECEIVED})
         if _codes_sent(locked) >= verification.MAX_CODES_SENT:
             raise _Refused("too_many_codes")
@@ -1068,7 +1066,8 @@ def _open_duplicate(subject, request_type) -> DataSubjectRequest | None:
 
 
 def _awaits_code(dsr: DataSubjectRequest) -> bool:
-    return dsr.state == S.RECEIVED and dsr.channel == Channel.WEB_FORM
+    # Whatever the channel: the code proves the person holds the mailbox.
+    return dsr.state == S.RECEIVED
 
 
 def _codes_sent(dsr: DataSubjectRequest) -> int:

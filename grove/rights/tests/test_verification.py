@@ -263,16 +263,22 @@ def test_codes_sent_are_limited(public, audit_events):
     assert len(audit_events(AuditAction.REQUEST_CODE_SENT)) == verification.MAX_CODES_SENT
 
 
-def test_the_public_page_cannot_send_codes_for_a_recorded_request(make_request, assigned_csm, run):
+def test_a_recorded_request_is_verified_by_a_code_too(make_request, assigned_csm, run):
     dsr = make_request(S.RECEIVED, channel=Channel.MAIL)
-    with pytest.raises(StepRefused, match="person handling this request"):
-        request_send_code(dsr=dsr)
-    assert mail.outbox == []
-
-    # The CSM may: the person types it back to them, or on the code page.
     run(request_send_code, dsr=dsr, actor=assigned_csm)
     code = _code_of(mail.outbox[0])
     assert request_verify_code(dsr_id=dsr.pk, code=code).state == S.IDENTITY_VERIFIED
+
+
+def test_the_public_form_sends_a_code_for_a_recorded_request_still_unverified(
+    make_request, run, audit_events
+):
+    recorded = make_request(S.RECEIVED, RequestType.ACCESS, channel=Channel.MAIL)
+    answer = run(request_file_public, email="alice@a.example", request_type=RequestType.ACCESS)
+    assert answer.pk == recorded.pk
+    assert len(audit_events(AuditAction.REQUEST_MERGED)) == 1
+    code = _code_of(mail.outbox[0])
+    assert request_verify_code(dsr_id=recorded.pk, code=code).state == S.IDENTITY_VERIFIED
 
 
 def test_the_public_form_twice_sends_a_new_code_for_the_same_request(public, run, audit_events):
