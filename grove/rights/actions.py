@@ -7,7 +7,12 @@ whoever calls (views, the ``dsr`` command, the erasure of H4).
 
 Each step writes one ``RequestStep`` (the request page's timeline) and one access-log event
 (ids and enumerations only: object_type "rights.request", the request's id, the person as
-subject_user), and mails the person in their language after the commit.
+subject_user), and mails the person in their language after the commit. One click, one mail:
+a request filed from the profile records two steps (filed, identity verified by the session)
+and sends one mail; the public form's filing sends the code mail only; a wrong code is recorded
+without a mail (the lock that ends five of them is mailed, as a refusal); a reminder goes to
+staff, not to the person. Free text typed by staff (the identity note, the extension's reason,
+the refusal's details) stays on the request and its timeline, never in the access log.
 
 Refusals. A caller who may not see the request gets the one 404 (``RequestUnavailable``: a
 ``RequestNotFound`` that is also the access log's ``AccessDenied``). A step refused to someone
