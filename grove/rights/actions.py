@@ -102,6 +102,9 @@ REFUSALS = {
     "inactive_subject": _("This account is not active."),
     "erased_subject": _("This person's data has already been erased."),
     "unknown_type": _("Unknown type of request."),
+    "received_at_invalid": _("The date of receipt is for requests recorded by staff."),
+    "received_at_future": _("The date of receipt cannot be in the future."),
+    "received_at_old": _("The date of receipt is more than a year ago: check it."),
     "unknown_channel": _("Unknown channel."),
     "profile_only_self": _("A request from the profile is filed by the person themself."),
     "web_form_is_public": _("Requests from the public form are filed through that form."),
@@ -168,6 +171,7 @@ def request_file(
     channel: str,
     rectification: dict | None = None,
     request=None,
+    received_at: datetime.datetime | None = None,
 ) -> DataSubjectRequest:
     """File a request about ``subject``: by the person themself from their profile (channel
     PROFILE: identity verified by the logged-in session), or by a CSM or the security officer
@@ -178,6 +182,11 @@ def request_file(
     same person absorbs the new one: it is returned, with a REQUEST_MERGED step (a
     rectification's new values join its own). Refused: another organization's person (404),
     an organization whose contract ended, bad input.
+
+    ``received_at``: when staff record a request that arrived earlier (a letter opened days
+    ago), the day it was received: the deadline runs from then (GDPR Art. 12(3)), and may
+    already have passed (it shows as overdue). Not in the future, not more than a year back,
+    and only for requests recorded by staff.
     """
     channel = str(channel)
     organization_id = getattr(subject, "organization_id", None)
@@ -205,6 +214,7 @@ def request_file(
             raise _Refused("erased_subject")
         if request_type not in RequestType.values:
             raise _Refused("unknown_type")
+        received = _checked_received_at(received_at, channel)
         values = _checked_rectification(request_type, rectification, organization)
         with tenant_context(organization):
             _lock_person(subject)
@@ -221,6 +231,7 @@ def request_file(
                 filed_by=actor,
                 values=values,
                 request=request,
+                received_at=received,
             )
 
     return _run(actor, None, organization_id, "rights.file", body, request)
@@ -996,9 +1007,9 @@ def _step(dsr: DataSubjectRequest, action: str, actor, request, *, note: str = "
 
 
 def _new_request(
-    *, organization, subject, request_type, channel, filed_by, values=None
+    *, organization, subject, request_type, channel, filed_by, values=None, received_at=None
 ) -> DataSubjectRequest:
-    now = timezone.now()
+    now = received_at or timezone.now()
     dsr = DataSubjectRequest(
         organization=organization,
         subject=subject,
@@ -1014,7 +1025,7 @@ def _new_request(
 
 
 def _create(
-    *, organization, subject, request_type, channel, filed_by, values, request
+    *, organization, subject, request_type, channel, filed_by, values, request, received_at=None
 ) -> DataSubjectRequest:
     dsr = _new_request(
         organization=organization,
@@ -1023,6 +1034,7 @@ def _create(
         channel=channel,
         filed_by=filed_by,
         values=values,
+        received_at=received_at,
     )
     _step(dsr, AuditAction.REQUEST_FILED, filed_by, request, channel=channel)
     if channel == Channel.PROFILE:
@@ -1052,6 +1064,23 @@ def _merge(existing, *, actor, channel, values, request) -> DataSubjectRequest:
     )
     _mail_person(existing, "merged")
     return existing
+
+
+def _checked_received_at(received_at, channel: str) -> datetime.datetime | None:
+    if received_at is None:
+        return None
+    now = timezone.now()
+    if (
+        channel not in STAFF_CHANNELS
+        or not isinstance(received_at, datetime.datetime)
+        or timezone.is_naive(received_at)
+    ):
+        raise _Refused("received_at_invalid")
+    if received_at > now:
+        raise _Refused("received_at_future")
+    if received_at < now - relativedelta(years=1):
+        raise _Refused("received_at_old")
+    return received_at
 
 
 def _lock_person(subject) -> None:

@@ -162,3 +162,40 @@ def test_overdue_means_open_and_due(make_request):
         assert make_request(S.IN_PROGRESS, received_at=past).is_overdue
         assert not make_request(S.FULFILLED, received_at=past).is_overdue
         assert not make_request(S.IN_PROGRESS).is_overdue
+
+
+def test_a_request_recorded_late_runs_from_its_receipt(alice, assigned_csm):
+    with time_machine.travel(at(2027, 3, 20, 10, 0), tick=False):
+        dsr = request_file(
+            actor=assigned_csm,
+            subject=alice,
+            request_type=RequestType.ACCESS,
+            channel=Channel.MAIL,
+            received_at=at(2027, 3, 16, 8, 0),
+        )
+    assert dsr.received_at == at(2027, 3, 16, 8, 0)
+    assert dsr.due_at == at(2027, 4, 16, 8, 0)
+
+
+@pytest.mark.parametrize(
+    ("channel", "received", "message"),
+    [
+        (Channel.MAIL, at(2027, 3, 21), "cannot be in the future"),
+        (Channel.MAIL, at(2026, 3, 19), "more than a year ago"),
+        (Channel.MAIL, datetime.datetime(2027, 3, 19), "recorded by staff"),  # noqa: DTZ001
+        (Channel.PROFILE, at(2027, 3, 19), "recorded by staff"),
+    ],
+)
+def test_a_date_of_receipt_is_checked(channel, received, message, alice, assigned_csm):
+    actor = alice if channel == Channel.PROFILE else assigned_csm
+    with (
+        time_machine.travel(at(2027, 3, 20, 10, 0), tick=False),
+        pytest.raises(StepRefused, match=message),
+    ):
+        request_file(
+            actor=actor,
+            subject=alice,
+            request_type=RequestType.ACCESS,
+            channel=channel,
+            received_at=received,
+        )
