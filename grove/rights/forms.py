@@ -22,6 +22,29 @@ RECORDED_CHANNELS = [
 RECTIFIABLE_FIELDS = ("first_name", "last_name", "country", "job_type")
 
 
+# What each type gets the person, shown under its choice.
+TYPE_HELP = {
+    RequestType.ACCESS: _("A copy of everything Grove holds about you, as a ZIP file."),
+    RequestType.RECTIFICATION: _("Your name, country or job type corrected."),
+    RequestType.ERASURE: _(
+        "Your account and personal data erased. Practices you wrote stay for your "
+        "organization, shown as by a former member, unless it asks otherwise."
+    ),
+    RequestType.PORTABILITY: _(
+        "Your data in a machine-readable format (JSON and CSV), to take to another service."
+    ),
+    RequestType.OBJECTION: _("Object to a use of your data; we review it with you."),
+    RequestType.RESTRICTION: _(
+        "Ask us to keep your data but stop using it while a question is settled."
+    ),
+}
+
+
+def type_choices(choices) -> list[dict]:
+    """The radio choices with their explanation, for the templates."""
+    return [{"value": value, "help": TYPE_HELP.get(value, "")} for value, _label in choices]
+
+
 def _country_choices():
     return [("", _("No country"))] + list(countries)
 

@@ -50,6 +50,7 @@ from grove.tenancy.models import JobType, Organization
 from . import actions, queries, verification
 from .errors import ExportUnavailable, InvalidTransition, RequestNotFound, RightsRefusal
 from .forms import (
+    PUBLIC_TYPES,
     CodeForm,
     DecisionForm,
     ErasureApprovalForm,
@@ -61,6 +62,7 @@ from .forms import (
     RectificationFields,
     RefusalForm,
     StateFilterForm,
+    type_choices,
 )
 from .models import (
     DataSubjectRequest,
@@ -378,6 +380,7 @@ def file_request_view(request):
         "rights/file_request.html",
         {
             "form": form,
+            "type_help": type_choices(RequestType.choices),
             "refusal": refusal,
             "css": _css(),
             "deadline_months": settings.GROVE_DSR_DEADLINE_MONTHS,
@@ -511,7 +514,7 @@ def public_request_view(request):
     return render(
         request,
         "rights/public_request.html",
-        {"form": form, "css": _css()},
+        {"form": form, "type_help": type_choices(PUBLIC_TYPES), "css": _css()},
         status=400 if posted else 200,
     )
 
