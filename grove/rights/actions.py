@@ -1115,7 +1115,8 @@ def _send_code(dsr: DataSubjectRequest, *, actor, request) -> None:
     dsr.save(update_fields=["verification_code_hash", "verification_expires_at"])
     _step(dsr, AuditAction.REQUEST_CODE_SENT, actor, request)
     minutes = int(verification.CODE_VALID_FOR.total_seconds() // 60)
-    _mail_person(dsr, "code", code=code, minutes=minutes)
+    # Asked from the public page: typed there; sent by staff: they ask the person for it.
+    _mail_person(dsr, "code", code=code, minutes=minutes, on_page=actor is None)
 
 
 def _verified(dsr: DataSubjectRequest, *, actor, note: str, request) -> None:

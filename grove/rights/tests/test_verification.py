@@ -81,6 +81,7 @@ def test_a_known_address_gets_a_request_and_a_code(public, steps, alice, audit_e
     [notice] = mail.outbox
     assert notice.to == ["alice@a.example"]
     assert "10 minutes" in notice.body
+    assert "Type it on the page" in notice.body
     # Only a keyed hash of the code is kept, and the code is nowhere in the log.
     stored = reload_row(dsr)
     assert code not in stored.verification_code_hash
@@ -267,6 +268,7 @@ def test_a_recorded_request_is_verified_by_a_code_too(make_request, assigned_csm
     dsr = make_request(S.RECEIVED, channel=Channel.MAIL)
     run(request_send_code, dsr=dsr, actor=assigned_csm)
     code = _code_of(mail.outbox[0])
+    assert "will ask you for it" in mail.outbox[0].body
     assert request_verify_code(dsr_id=dsr.pk, code=code).state == S.IDENTITY_VERIFIED
 
 
