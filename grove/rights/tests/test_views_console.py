@@ -455,3 +455,57 @@ def test_the_list_is_capped_and_says_so(
     body = staff_client(assigned_csm).get(reverse("rights:console")).content.decode()
     assert body.count('class="request-card') == 2
     assert "The first 2 of 3 requests" in body
+
+
+def test_a_csm_sends_the_person_a_code(
+    staff_client, assigned_csm, alice, make_request, django_capture_on_commit_callbacks
+):
+    dsr = make_request(alice, "access", state=RequestState.RECEIVED, channel="phone")
+    response = _step(
+        staff_client(assigned_csm), dsr, "send-code", capture=django_capture_on_commit_callbacks
+    )
+    assert response.status_code == 302
+    [message] = mail.outbox
+    assert message.to == ["alice@a.example"]
+    dsr = fresh(dsr)
+    assert dsr.state == RequestState.RECEIVED and dsr.verification_code_hash
+
+
+def test_the_officer_rejects_an_erasure_only_with_a_ground(
+    staff_client, security_officer, alice, make_request
+):
+    dsr = make_request(alice, "erasure", state=RequestState.AWAITING_APPROVAL)
+    officer = staff_client(security_officer)
+    bare = _step(officer, dsr, "decide", {"decision": "reject"})
+    assert bare.status_code == 409
+    assert "lawful ground" in bare.content.decode()
+    assert fresh(dsr).state == RequestState.AWAITING_APPROVAL
+    rejected = _step(
+        officer,
+        dsr,
+        "decide",
+        {
+            "decision": "reject",
+            "refusal_ground": "investigation",
+            "refusal_details": "An investigation involving this account is under way.",
+        },
+    )
+    assert rejected.status_code == 302
+    dsr = fresh(dsr)
+    assert (dsr.state, dsr.refusal_ground) == (RequestState.REFUSED, "investigation")
+
+
+def test_the_officer_rejects_a_proposed_refusal_and_the_request_goes_on(
+    staff_client, security_officer, alice, make_request
+):
+    dsr = make_request(
+        alice,
+        "access",
+        state=RequestState.AWAITING_APPROVAL,
+        refusal_ground="manifestly_unfounded",
+        refusal_details="Asked three times this week.",
+    )
+    response = _step(staff_client(security_officer), dsr, "decide", {"decision": "reject"})
+    assert response.status_code == 302
+    dsr = fresh(dsr)
+    assert (dsr.state, dsr.refusal_ground) == (RequestState.IN_PROGRESS, "")
