@@ -196,16 +196,19 @@ def _change_page(request, change, *, approve_form=None, reject_form=None, status
         and change.status == ChangeStatus.PROPOSED
         and change.proposed_by_id != request.user.pk
     )
-    if may_decide and approve_form is None:
+    if may_decide:
         today = timezone.localdate()
-        approve_form = ApproveForm(
-            initial={
-                "effective_on": actions.earliest_effective_date(approved_on=today)
-                if change.has_personal_data_impact
-                else today,
-                "implications": change.impact,
-            }
+        earliest = (
+            actions.earliest_effective_date(approved_on=today)
+            if change.has_personal_data_impact
+            else today
         )
+        if approve_form is None:
+            approve_form = ApproveForm(
+                initial={"effective_on": earliest, "implications": change.impact}
+            )
+        # The browser's date picker starts at the first allowed day (the action decides).
+        approve_form.fields["effective_on"].widget.attrs["min"] = earliest.isoformat()
     return render(
         request,
         "subprocessors/change.html",

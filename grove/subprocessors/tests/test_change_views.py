@@ -78,6 +78,7 @@ def test_the_change_page_shows_the_proposal_and_the_decision_forms(
     assert _url("change_reject", addition) in page
     earliest = timezone.localdate() + datetime.timedelta(days=30)
     assert f'value="{earliest.isoformat()}"' in page
+    assert f'min="{earliest.isoformat()}"' in page
 
 
 def test_the_proposer_sees_no_decision_form(staff_client, addition, tech):
