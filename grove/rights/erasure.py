@@ -26,7 +26,10 @@ are kept: they name nobody once the user row is anonymised.
 
 The ledger (``ErasureRecord``) keeps a keyed hash of the email (HMAC-SHA256 with
 ``GROVE_ERASURE_LEDGER_KEY``, else ``AUDIT_HASH_KEY``) and the user id, so that
-``replay_erasures`` erases a person again after a restore from an older backup.
+``replay_erasures`` erases a person again after a restore from an older backup. A copy of each
+entry (the same hash and ids) is written to the default storage after the commit
+(``erasure-ledger/<id>.json``): a database restored from a backup older than the erasure has
+lost the entry too, and the replay puts it back from the copy first.
 
 Freed storage: SQLite runs with ``PRAGMA secure_delete = ON`` (settings, and again here), so
 freed cells are zeroed. PostgreSQL keeps dead row versions until a VACUUM: after the commit,
@@ -43,8 +46,10 @@ when it logged in as the application role itself, the tables it cannot vacuum ar
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
+import json
 import logging
 import uuid
 from collections import Counter
@@ -54,6 +59,8 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
 from django.db.models.deletion import Collector
 from django.utils import timezone
@@ -556,6 +563,8 @@ def erase_person(
     if dsr is not None:
         dsr.rectification = {}  # the caller's copy says what the row says now
     transaction.on_commit(partial(_after_commit, files, sorted(tables)))
+    # After the commit only: a copy of an erasure that was rolled back must never exist.
+    transaction.on_commit(partial(_write_ledger_copy, _ledger_entry(record)))
     return record
 
 
@@ -704,15 +713,77 @@ def erasure_vacuum(*, full: bool = False) -> tuple[list[str], list[str]]:
 
 # --- Replay after a restore ----------------------------------------------------------------------
 
+# A copy of each ledger entry outside the database, in the default storage: a restore of an
+# older database backup loses the entries written since, the storage keeps them.
+LEDGER_DIRECTORY = "erasure-ledger"
+
+
+def _ledger_entry(record: ErasureRecord) -> dict:
+    return {
+        "id": str(record.pk),
+        "organization_id": str(record.organization_id),
+        "email_hash": record.email_hash,
+        "user_id": str(record.user_id),
+        "erased_at": record.erased_at.isoformat(),
+    }
+
+
+def _write_ledger_copy(entry: dict) -> None:
+    try:
+        default_storage.save(
+            f"{LEDGER_DIRECTORY}/{entry['id']}.json",
+            ContentFile(json.dumps(entry, sort_keys=True).encode()),
+        )
+    except Exception as error:  # noqa: BLE001 -- the erasure is done; say the copy is missing
+        logger.error("erasure: the ledger copy was not written (%s)", type(error).__name__)
+
+
+def restore_ledger() -> int:
+    """Put back the ledger entries the database lost (a restore) from their stored copies."""
+    try:
+        _directories, names = default_storage.listdir(LEDGER_DIRECTORY)
+    except FileNotFoundError:
+        return 0
+    restored = 0
+    with unscoped("rights: restoring the erasure ledger from its stored copies"):
+        known = {str(pk) for pk in ErasureRecord.objects.values_list("pk", flat=True)}
+        for name in sorted(names):
+            if not name.endswith(".json") or name.removesuffix(".json") in known:
+                continue
+            with default_storage.open(f"{LEDGER_DIRECTORY}/{name}", "rb") as stored:
+                entry = json.loads(stored.read())
+            if entry["id"] in known or not _organization_exists(entry["organization_id"]):
+                continue  # an organization the restored database never had: nobody to erase
+            ErasureRecord.objects.create(
+                id=uuid.UUID(entry["id"]),
+                organization_id=uuid.UUID(entry["organization_id"]),
+                email_hash=entry["email_hash"],
+                user_id=uuid.UUID(entry["user_id"]),
+                erased_at=datetime.datetime.fromisoformat(entry["erased_at"]),
+            )
+            restored += 1
+    return restored
+
+
+def _organization_exists(organization_id: str) -> bool:
+    from grove.tenancy.models import Organization
+
+    return Organization.objects.filter(pk=uuid.UUID(organization_id)).exists()
+
 
 def replay_erasures(*, actor=None) -> int:
     """Erase again every ledger entry's person whose row a restore brought back.
 
-    A restored row is the entry's user id with an email whose keyed hash is the entry's (an
-    erased row's email is random). A person invited again later has a new id: untouched.
-    The organization's last manager is erased all the same (the erasure was decided; the
-    event says the organization was left without a manager). Records ERASURE_REPLAYED.
+    First the entries the database lost are put back from their stored copies
+    (``restore_ledger``). A restored row is the entry's user id with an email whose keyed hash
+    is the entry's (an erased row's email is random). A person invited again later has a new
+    id: untouched. The organization's last manager is erased all the same (the erasure was
+    decided; the event says the organization was left without a manager). Records
+    ERASURE_REPLAYED.
     """
+    restored = restore_ledger()
+    if restored:
+        logger.warning("erasure replay: %d ledger entries restored from storage", restored)
     replayed = 0
     with unscoped("rights: replaying the erasure ledger after a restore"):
         entries = list(ErasureRecord.objects.order_by("erased_at").values_list("pk", flat=True))

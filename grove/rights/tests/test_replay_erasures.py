@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.db import transaction
 
 from grove.accounts.models import User
 from grove.audit.models import AuditAction, AuditEvent
@@ -32,13 +36,14 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def erased(org_a, alice, bob, security_officer):
+def erased(org_a, alice, bob, security_officer, django_capture_on_commit_callbacks):
     """A person erased, and the values of their row as an older backup holds them."""
     person = make_person(org_a)
     footprint = make_footprint(org_a, person=person, alice=alice, bob=bob)
     with unscoped("test: the row as the backup holds it"):
         backup = User._base_manager.filter(pk=person.pk).values().get()
-    erasure.erase_person(actor=security_officer, subject=person)
+    with django_capture_on_commit_callbacks(execute=True):
+        erasure.erase_person(actor=security_officer, subject=person)
     return person, backup, footprint
 
 
@@ -124,3 +129,53 @@ def test_the_command_replays_and_says_how_many(erased, capsys):
     assert "1 erasure(s) re-applied." in capsys.readouterr().out
     call_command("dsr", "replay_erasures")
     assert "0 erasure(s) re-applied." in capsys.readouterr().out
+
+
+def test_the_ledger_is_copied_to_storage_with_nothing_readable(erased):
+    person, _backup, _footprint = erased
+    with unscoped("test"):
+        record = ErasureRecord.objects.get()
+    name = f"{erasure.LEDGER_DIRECTORY}/{record.pk}.json"
+    with default_storage.open(name, "rb") as stored:
+        copy = json.loads(stored.read())
+    assert copy == {
+        "id": str(record.pk),
+        "organization_id": str(record.organization_id),
+        "email_hash": record.email_hash,
+        "user_id": str(person.pk),
+        "erased_at": record.erased_at.isoformat(),
+    }
+    text = json.dumps(copy).lower()
+    assert all(needle not in text for needle in needles())
+
+
+def test_a_restore_older_than_the_erasure_gets_its_ledger_back_from_storage(erased):
+    person, backup, footprint = erased
+    # The restored database predates the erasure: the ledger's row is gone too.
+    with unscoped("test: simulating a restore"):
+        ErasureRecord.objects.all().delete()
+    _restore(backup, footprint)
+    assert erasure.replay_erasures() == 1
+    with unscoped("test"):
+        assert ErasureRecord.objects.get().user_id == person.pk
+        assert User._base_manager.get(pk=person.pk).is_erased
+    assert search_blindly(needles()) == []
+    assert erasure.replay_erasures() == 0
+
+
+def test_an_erasure_rolled_back_leaves_no_ledger_copy(
+    org_a, bob, security_officer, django_capture_on_commit_callbacks
+):
+    person = make_person(org_a)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        erasure.erase_person(actor=security_officer, subject=person)
+        raise RuntimeError("something after the erasure failed")
+    assert not default_storage.exists(erasure.LEDGER_DIRECTORY) or (
+        default_storage.listdir(erasure.LEDGER_DIRECTORY)[1] == []
+    )
+    with unscoped("test"):
+        assert not User._base_manager.get(pk=person.pk).is_erased
