@@ -242,3 +242,20 @@ def test_correcting_details_is_refused_where_the_organization_does_not_allow_it(
     assert "does not let members change these details" in response.content.decode()
     assert fresh(alice).first_name == "Alice"
     assert rows(DataSubjectRequest) == []
+
+
+def test_the_pages_follow_the_persons_language(client, alice, make_request):
+    from grove.accounts.models import User
+
+    with unscoped("test set-up"):
+        User.objects.filter(pk=alice.pk).update(language="fr")
+    dsr = make_request(alice, "access", state=RequestState.IN_PROGRESS)
+    client.force_login(alice)
+    for url in (
+        reverse("rights:mine"),
+        reverse("rights:file"),
+        reverse("rights:my_request", args=[dsr.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert '<html lang="fr">' in response.content.decode()
