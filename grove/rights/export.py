@@ -42,6 +42,7 @@ from .models import PersonalDataExport
 
 OBJECT_TYPE = "rights.export"
 UNAVAILABLE_MESSAGE = "This download link is unknown, already used or expired."
+ORPHAN_AGE = datetime.timedelta(days=1)
 
 
 def token_hash(token: str) -> str:
@@ -207,7 +208,36 @@ def exports_delete_expired(*, now=None) -> int:
                 details={"reason": "expired"},
             )
         deleted += 1
+    _delete_orphan_files(now)
     return deleted
+
+
+def _delete_orphan_files(now) -> int:
+    """Delete stored export files no export row names, older than a day.
+
+    ``export_create`` stores the ZIP before its row; if the caller's transaction rolls back
+    afterwards (the request's fulfilment failed later on), the file would stay with no row to
+    expire it. The day's margin leaves alone an export being written right now.
+    """
+    root = "exports"
+    try:
+        folders, _files = default_storage.listdir(root)
+    except FileNotFoundError:
+        return 0
+    with unscoped("export expiry job: the files every export row names"):
+        known = set(PersonalDataExport.objects.exclude(file="").values_list("file", flat=True))
+    removed = 0
+    for folder in folders:
+        _subfolders, names = default_storage.listdir(f"{root}/{folder}")
+        for name in names:
+            path = f"{root}/{folder}/{name}"
+            if path in known:
+                continue
+            if now - default_storage.get_modified_time(path) < ORPHAN_AGE:
+                continue
+            default_storage.delete(path)
+            removed += 1
+    return removed
 
 
 def export_for_operator(*, email, out_path, actor=None) -> str:

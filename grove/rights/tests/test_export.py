@@ -314,3 +314,22 @@ def test_a_staff_member_gets_no_link_export(csm, security_officer):
     with pytest.raises(RightsRefusal):
         export_create(actor=security_officer, subject=csm)
     assert exports() == []
+
+
+def test_a_stored_zip_whose_row_was_rolled_back_is_swept_after_a_day(org_a, alice, csm):
+    """The fulfilment's transaction failed after the export was stored: no row, a file."""
+    from django.db import transaction
+
+    class Later(Exception):
+        pass
+
+    with pytest.raises(Later), transaction.atomic():
+        orphan, _ = export_create(actor=csm, subject=alice)
+        raise Later
+    kept, _ = export_create(actor=csm, subject=alice)
+    assert exports() == [kept] and default_storage.exists(orphan.file.name)
+    assert exports_delete_expired() == 0 and default_storage.exists(orphan.file.name)
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=1, minutes=1)):
+        assert exports_delete_expired() == 0
+    assert not default_storage.exists(orphan.file.name)
+    assert default_storage.exists(kept.file.name)
