@@ -11,7 +11,8 @@ Here, the export's life:
   unknown, used or expired link raises ``ExportUnavailable`` after recording ACCESS_DENIED
   (never the token). The caller (the view) turns the refusal into its 404 page and must not let
   the exception roll the request's transaction back, or the denial goes with it;
-- ``exports_delete_expired``: files of expired links deleted from storage, EXPORT_DELETED;
+- ``exports_delete_expired``: files of expired links deleted from storage, EXPORT_DELETED; and
+  stored ZIPs that no row names (a fulfilment rolled back after storing one), a day old;
 - ``export_for_operator``: ``manage.py dsr export`` writes the same ZIP to a file.
 """
 
