@@ -728,10 +728,15 @@ def _ledger_entry(record: ErasureRecord) -> dict:
     }
 
 
+def ledger_copy_name(organization_id, entry_id) -> str:
+    """One directory per organization: the organization's purge deletes it with the rest."""
+    return f"{LEDGER_DIRECTORY}/{organization_id}/{entry_id}.json"
+
+
 def _write_ledger_copy(entry: dict) -> None:
     try:
         default_storage.save(
-            f"{LEDGER_DIRECTORY}/{entry['id']}.json",
+            ledger_copy_name(entry["organization_id"], entry["id"]),
             ContentFile(json.dumps(entry, sort_keys=True).encode()),
         )
     except Exception as error:  # noqa: BLE001 -- the erasure is done; say the copy is missing
@@ -741,14 +746,18 @@ def _write_ledger_copy(entry: dict) -> None:
 def restore_ledger() -> int:
     """Put back the ledger entries the database lost (a restore) from their stored copies."""
     try:
-        _directories, names = default_storage.listdir(LEDGER_DIRECTORY)
+        organizations, _files = default_storage.listdir(LEDGER_DIRECTORY)
     except FileNotFoundError:
         return 0
+    names = []
+    for organization in sorted(organizations):
+        _directories, files = default_storage.listdir(f"{LEDGER_DIRECTORY}/{organization}")
+        names += [f"{organization}/{name}" for name in sorted(files) if name.endswith(".json")]
     restored = 0
     with unscoped("rights: restoring the erasure ledger from its stored copies"):
         known = {str(pk) for pk in ErasureRecord.objects.values_list("pk", flat=True)}
-        for name in sorted(names):
-            if not name.endswith(".json") or name.removesuffix(".json") in known:
+        for name in names:
+            if name.rsplit("/", 1)[-1].removesuffix(".json") in known:
                 continue
             with default_storage.open(f"{LEDGER_DIRECTORY}/{name}", "rb") as stored:
                 entry = json.loads(stored.read())
