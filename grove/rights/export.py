@@ -31,6 +31,8 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
@@ -42,7 +44,7 @@ from .export_zip import write_export_zip
 from .models import PersonalDataExport
 
 OBJECT_TYPE = "rights.export"
-UNAVAILABLE_MESSAGE = "This download link is unknown, already used or expired."
+UNAVAILABLE_MESSAGE = gettext_noop("This download link is unknown, already used or expired.")
 ORPHAN_AGE = datetime.timedelta(days=1)
 
 
@@ -67,9 +69,9 @@ def export_create(*, actor, subject, dsr=None, request=None) -> tuple[PersonalDa
     mail; only its hash is stored. If the database work fails, the stored file is deleted.
     """
     if subject.organization_id is None:
-        raise RightsRefusal("Exports through a link are for people of a client organization.")
+        raise RightsRefusal(_("Exports through a link are for people of a client organization."))
     if dsr is not None and dsr.subject_id != subject.pk:
-        raise RightsRefusal("The request is about someone else.")
+        raise RightsRefusal(_("The request is about someone else."))
     token = secrets.token_urlsafe(32)
     with tempfile.TemporaryFile() as spool:
         manifest = write_export_zip(subject, spool)
@@ -124,7 +126,7 @@ def _refuse(*, request, export: PersonalDataExport | None, reason: str):
         request=request,
         details={"reason": reason},
     )
-    raise ExportUnavailable(UNAVAILABLE_MESSAGE)
+    raise ExportUnavailable(_(UNAVAILABLE_MESSAGE))
 
 
 def export_download(*, token, request=None) -> tuple[PersonalDataExport, File]:
@@ -253,12 +255,12 @@ def export_for_operator(*, email, out_path, actor=None) -> str:
     with unscoped("operator export: find the person by email"):
         subject = user_model._default_manager.filter(email=normalized).first()
     if subject is None:
-        raise RightsRefusal("No account has this email.")
+        raise RightsRefusal(_("No account has this email."))
     destination = Path(out_path)
     if not destination.parent.is_dir():
-        raise RightsRefusal("The destination folder does not exist.")
+        raise RightsRefusal(_("The destination folder does not exist."))
     if destination.exists():
-        raise RightsRefusal("The destination file exists already: choose another name.")
+        raise RightsRefusal(_("The destination file exists already: choose another name."))
     descriptor, partial = tempfile.mkstemp(
         dir=destination.parent, prefix=".export-", suffix=".partial"
     )
