@@ -326,6 +326,10 @@ def _gather(subject, *, deletes_practices: bool) -> _Work:
                 work.files += _files_of(model, rows, only=cleared)
     for finder in _finders().values():
         collector.collect(finder(subject))
+    for rows, name, files in _lists_naming(subject):
+        work.keeps.append((rows, {name: ""}))
+        _note(work, rows.model, len(files), Treatment.KEEP)
+        work.files += files
     # What the deletion takes with it, cascades included (counted from the collector).
     for model, instances in collector.data.items():
         if instances:
@@ -339,6 +343,60 @@ def _gather(subject, *, deletes_practices: bool) -> _Work:
     work.deletes = [collector]
     _note(work, _user_model(), 1, Treatment.KEEP)
     return work
+
+
+def _lists_naming(subject) -> list[tuple[models.QuerySet, str, list[tuple[object, str]]]]:
+    """Stored lists of the person's organization that name them (a previewed user list).
+
+    A file field classified as personal data kept "until erased" on a row of the
+    organization (not a row about the person: those are reached by their reference) holds
+    several people: it cannot be edited, so the files that contain the person's email are
+    deleted (and a pending import of that list can no longer re-create them).
+    """
+    if subject.organization_id is None:
+        return []
+    found = []
+    needle = (subject.email or "").strip().lower().encode()
+    for model in mapped_models():
+        declared = declared_map(model) or {}
+        if "organization" not in declared:
+            continue
+        for name, (category, retention) in declared.items():
+            f = model._meta.get_field(name)
+            if not (
+                isinstance(f, models.FileField)
+                and category in PERSONAL_CATEGORIES
+                and retention == Retention.UNTIL_ERASED
+            ):
+                continue
+            rows = model._base_manager.filter(organization_id=subject.organization_id).exclude(
+                **{name: ""}
+            )
+            pks, files = [], []
+            for pk, stored in rows.values_list("pk", f.attname):
+                if stored and _file_contains(f.storage, stored, needle):
+                    pks.append(pk)
+                    files.append((f.storage, stored))
+            if pks:
+                found.append((model._base_manager.filter(pk__in=pks), name, files))
+    return found
+
+
+def _file_contains(storage, name: str, needle: bytes) -> bool:
+    """Whether the stored file holds ``needle`` (lower-cased bytes), read in chunks."""
+    if not needle:
+        return False
+    tail = b""
+    try:
+        with storage.open(name, "rb") as stored:
+            while chunk := stored.read(1 << 20):
+                window = (tail + chunk).lower()
+                if needle in window:
+                    return True
+                tail = window[-len(needle) :]
+    except FileNotFoundError:
+        return False
+    return False
 
 
 def _note(work: _Work, model, count: int, treatment: str) -> None:

@@ -422,3 +422,38 @@ def test_the_person_others_can_be_created_with_the_same_email_after_the_erasure(
     _erase(footprint.person, security_officer)
     again = UserFactory(email=EMAIL, organization=org_a, password="!")
     assert again.pk != footprint.person.pk
+
+
+def _user_list(org, text: str):
+    from django.core.files.base import ContentFile
+
+    from grove.onboarding.models import UserImport
+
+    name = default_storage.save(f"imports/{org.pk}/list.csv", ContentFile(text.encode()))
+    with unscoped("test set-up"):
+        return UserImport.objects.create(
+            organization=org, source="web", file_sha256="d" * 64, file_format="csv",
+            normalised_file=name,
+        )  # fmt: skip
+
+
+def test_a_pending_user_list_naming_the_person_is_deleted(
+    org_a, org_b, footprint, security_officer, django_capture_on_commit_callbacks
+):
+    from grove.onboarding.models import UserImport
+
+    header = "email,first_name,last_name\n"
+    naming = _user_list(org_a, header + f"{EMAIL.upper()},{FIRST_NAME},{LAST_NAME}\n")
+    other = _user_list(org_a, header + "someone@a.example,Some,One\n")
+    elsewhere = _user_list(org_b, header + f"{EMAIL},{FIRST_NAME},{LAST_NAME}\n")
+    plan = erasure.erasure_plan(footprint.person)
+    assert naming.normalised_file.name in plan.files
+    with django_capture_on_commit_callbacks(execute=True):
+        _erase(footprint.person, security_officer)
+    with unscoped("test"):
+        assert not UserImport.objects.get(pk=naming.pk).normalised_file
+        assert UserImport.objects.get(pk=other.pk).normalised_file
+        # Another organization's list names another account (emails are per account).
+        assert UserImport.objects.get(pk=elsewhere.pk).normalised_file
+    assert not default_storage.exists(naming.normalised_file.name)
+    assert default_storage.exists(other.normalised_file.name)
