@@ -223,12 +223,12 @@ def test_every_foreign_key_to_a_user_is_classified_as_a_person_link():
     """The export follows person links only: a foreign key to the user classified otherwise
     would leave its rows out of every export without a word."""
     user_model = get_user_model()
-    PERSON_LINK = Category.PERSON_REFERENCE  # noqa: N806
+    person_link = Category.PERSON_REFERENCE
     others = []
     for model in mapped_models():
         declared = declared_map(model) or {}
         for f in model._meta.local_concrete_fields:
             category = declared.get(f.name, (None,))[0]
-            if f.is_relation and f.related_model is user_model and category != PERSON_LINK:
+            if f.is_relation and f.related_model is user_model and category != person_link:
                 others.append(f"{model._meta.label}.{f.name}")
     assert others == []
