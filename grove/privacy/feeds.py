@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
@@ -135,7 +136,8 @@ class SubprocessorFeed(Feed):
         return item.title
 
     def item_description(self, item: Entry) -> str:
-        return item.description
+        # Atom summaries are HTML: the registry's plain text is escaped, its lines kept.
+        return linebreaksbr(item.description, autoescape=True)
 
     def item_link(self, item: Entry) -> str:
         return item.link

@@ -194,3 +194,14 @@ def test_a_subprocessor_not_in_use_yet_is_not_in_the_feed(client):
     feed = ET.fromstring(client.get("/subprocessors.atom").content)  # noqa: S314 -- our own feed
     ids = [e.find(f"{ATOM}id").text for e in feed.findall(f"{ATOM}entry")]
     assert [i.rsplit("#", 1)[1] for i in ids] == ["inuse-v1"]
+
+
+def test_the_feed_summary_is_the_registry_s_text_escaped(client):
+    clear_registry()
+    make_subprocessor("tags", "Tags Inc", purpose='Sends <b>mail</b> & "digests".\nSecond line.')
+    feed = ET.fromstring(client.get("/subprocessors.atom").content)  # noqa: S314 -- our own feed
+    summary = feed.find(f"{ATOM}entry").find(f"{ATOM}summary")
+    assert summary.get("type") == "html"
+    assert (
+        "Sends &lt;b&gt;mail&lt;/b&gt; &amp; &quot;digests&quot;.<br>Second line." in summary.text
+    )
