@@ -44,7 +44,9 @@ def test_staff_without_the_second_factor_are_sent_to_verify_it(client, csm):
 
 
 @pytest.mark.parametrize("who", ["csm", "tech", "security_officer", "security_manager"])
-def test_every_staff_member_reads_the_registry(request, staff_client, who):
+def test_every_staff_member_reads_the_registry(request, db, staff_client, who):
+    # ``db`` named here: the role comes through getfixturevalue, and a test that names no
+    # database fixture runs after the transactional ones, which flush the seeded registry.
     response = staff_client(request.getfixturevalue(who)).get(REGISTRY)
 
     assert response.status_code == 200
