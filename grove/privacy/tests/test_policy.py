@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from django.test import override_settings
-from django.urls import path
+from django.urls import path, resolve
 from django.views.i18n import set_language
 
 from grove.privacy import policy
@@ -151,6 +151,8 @@ def test_storage_and_security_measures_follow_the_settings():
         assert not any("HTTPS only (TLS)" in m for m in policy.collect().security_measures)
 
 
-def test_the_request_form_link_is_the_rights_form():
+def test_the_request_form_link_is_the_rights_public_form(client):
     url = policy.request_url()
-    assert url.startswith("/rights/request")
+    assert url == "/rights/request/"
+    assert resolve(url).namespace == "rights"
+    assert client.get(url).status_code == 200  # public: no login
