@@ -205,3 +205,17 @@ def test_the_feed_summary_is_the_registry_s_text_escaped(client):
     assert (
         "Sends &lt;b&gt;mail&lt;/b&gt; &amp; &quot;digests&quot;.<br>Second line." in summary.text
     )
+
+
+def test_the_pages_follow_the_language_and_say_so_to_caches(client, alice):
+    response = client.get("/subprocessors.json", HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.json()["language"] == "fr"
+    assert "Accept-Language" in response["Vary"]
+    feed = ET.fromstring(  # noqa: S314 -- our own feed
+        client.get("/subprocessors.atom", HTTP_ACCEPT_LANGUAGE="fr").content
+    )
+    assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "fr"
+    assert 'lang="fr"' in client.get("/subprocessors", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    client.force_login(alice)
+    response = client.get("/subprocessors")
+    assert "private" in response["Cache-Control"] and "public" not in response["Cache-Control"]
