@@ -17,6 +17,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
@@ -27,7 +28,7 @@ from grove.accounts.models import OrgRole, User
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
 from grove.staff.authorization import Capability, authorize, permits
-from grove.tenancy.context import tenant_context
+from grove.tenancy.context import TenantScopeError, current_scope, tenant_context
 from grove.tenancy.models import JobType
 
 from . import cursors
@@ -158,28 +159,36 @@ def _record(action, member, object_type, ids, request, **details) -> None:
 
 def _decorate(member, practices: list[Practice]) -> list[Practice]:
     """Tags, job-type targets, the first image and the member's own reactions, for any
-    number of practices in a constant number of queries (one each)."""
+    number of practices in one query (``_decorations``)."""
     if not practices:
         return practices
     ids = [p.pk for p in practices]
     tags: dict = {pk: [] for pk in ids}
-    for link in PracticeTag.objects.filter(practice_id__in=ids).select_related("tag"):
-        tags[link.practice_id].append(link.tag)
     targets: dict = {pk: [] for pk in ids}
-    for link in PracticeJobTypeTarget.objects.filter(practice_id__in=ids).select_related(
-        "job_type"
-    ):
-        targets[link.practice_id].append(link.job_type)
-    first_images: dict = {}
-    for attachment in Attachment.objects.filter(
-        practice_id__in=ids, kind=AttachmentKind.IMAGE
-    ).order_by("practice_id", "position", "created_at"):
-        first_images.setdefault(attachment.practice_id, attachment)
+    images: dict = {}
     mine: dict = {pk: set() for pk in ids}
-    for practice_id, kind in Reaction.objects.filter(
-        practice_id__in=ids, user_id=member.pk
-    ).values_list("practice_id", "kind"):
-        mine[practice_id].add(kind)
+    for row in _decorations(member, ids):
+        part, practice_id = row[0], row[1]
+        if part == "t":
+            tags[practice_id].append(Tag.from_db(connection.alias, _TAG_FIELDS, row[2:5]))
+        elif part == "j":
+            targets[practice_id].append(
+                JobType.from_db(connection.alias, _JOB_TYPE_FIELDS, row[2:6])
+            )
+        elif part == "r":
+            mine[practice_id].add(row[4])
+        else:
+            image = Attachment.from_db(
+                connection.alias,
+                _ATTACHMENT_FIELDS,
+                (row[2], row[3], row[1], row[4], *row[6:14], row[5]),
+            )
+            known = images.get(practice_id)
+            if known is None or (image.position, image.created_at) < (
+                known.position,
+                known.created_at,
+            ):
+                images[practice_id] = image
     for practice in practices:
         cache = practice.__dict__.setdefault("_prefetched_objects_cache", {})
         cache["tags"] = _as_prefetched(
@@ -194,11 +203,118 @@ def _decorate(member, practices: list[Practice]) -> list[Practice]:
             targeted_practices=practice.pk,
             organization_id=practice.organization_id,
         )
-        image = first_images.get(practice.pk)
+        image = images.get(practice.pk)
         practice.first_image = image
         practice.first_images = [image] if image else []
         practice.my_reactions = mine[practice.pk]
     return practices
+
+
+_TAG_FIELDS = ["id", "organization_id", "name"]
+_JOB_TYPE_FIELDS = ["id", "organization_id", "name", "created_at"]
+_ATTACHMENT_FIELDS = [
+    "id", "organization_id", "practice_id", "kind", "file", "thumbnail", "content_type", "size",
+    "width", "height", "position", "download_count", "created_at",
+]  # fmt: skip
+
+# The four decorations of a list of practices in one statement: one round trip instead of four,
+# and no ORM query to build and compile (together about a third of a feed request). Columns by
+# type, the photos' part (first) giving each its type: the part, the practice, an id, an
+# organization, a text (the photo's kind, a tag's or job type's name, a reaction's kind), a
+# date (the photo's or job type's creation), then the rest of a photo's columns. Each part is
+# filtered on the tenant as the scoped managers filter (and RLS applies on PostgreSQL).
+_DECORATIONS_SQL = """
+SELECT 'i', a.practice_id, a.id, a.organization_id, a.kind, a.created_at, a.file, a.thumbnail,
+       a.content_type, a.size, a.width, a.height, a.position, a.download_count
+  FROM practices_attachment a
+ WHERE a.practice_id IN ({ids}) AND a.kind = %s{scope_a}
+UNION ALL
+SELECT 't', pt.practice_id, t.id, t.organization_id, t.name, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL
+  FROM practices_practicetag pt JOIN practices_tag t ON t.id = pt.tag_id
+ WHERE pt.practice_id IN ({ids}){scope_pt}
+UNION ALL
+SELECT 'j', jt.practice_id, j.id, j.organization_id, j.name, j.created_at, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL
+  FROM practices_practicejobtypetarget jt JOIN tenancy_jobtype j ON j.id = jt.job_type_id
+ WHERE jt.practice_id IN ({ids}){scope_jt}
+UNION ALL
+SELECT 'r', r.practice_id, NULL, NULL, r.kind, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL
+  FROM practices_reaction r
+ WHERE r.practice_id IN ({ids}) AND r.user_id = %s{scope_r}
+"""
+
+
+def _decorations(member, ids: list) -> list[tuple]:
+    """The rows of ``_DECORATIONS_SQL`` for these practices, converted as the ORM converts
+    (UUIDs and dates come back as text on SQLite)."""
+    scope = current_scope()
+    if scope.is_unscoped:
+        organization = None
+    elif scope.organization_id is None:
+        raise TenantScopeError("practice decorations queried with no tenant")
+    else:
+        organization = scope.organization_id
+    uuid_prep = _uuid_field().get_db_prep_value
+    db_ids = [uuid_prep(pk, connection) for pk in ids]
+    marks = ", ".join(["%s"] * len(db_ids))
+    scoped = {}
+    for alias in ("a", "pt", "jt", "r"):
+        scoped[f"scope_{alias}"] = f" AND {alias}.organization_id = %s" if organization else ""
+    org = [uuid_prep(organization, connection)] if organization else []
+    params = [
+        *db_ids, AttachmentKind.IMAGE.value, *org,
+        *db_ids, *org,
+        *db_ids, *org,
+        *db_ids, uuid_prep(member.pk, connection), *org,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_DECORATIONS_SQL.format(ids=marks, **scoped), params)
+        rows = cursor.fetchall()
+    converters = _decoration_converters()
+    if not converters:
+        return rows
+    converted = []
+    for row in rows:
+        row = list(row)
+        for index, functions, expression in converters:
+            value = row[index]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[index] = value
+        converted.append(tuple(row))
+    return converted
+
+
+def _uuid_field():
+    return Practice._meta.pk
+
+
+_CONVERTERS: dict = {}
+
+
+def _decoration_converters() -> list:
+    """(column, converters, expression) for the columns the database hands back as something
+    else than the model's type (none on PostgreSQL; UUIDs and dates on SQLite)."""
+    key = connection.vendor
+    if key not in _CONVERTERS:
+        columns = {
+            1: Attachment._meta.get_field("practice"),
+            2: Attachment._meta.pk,
+            3: Attachment._meta.get_field("organization"),
+            5: Attachment._meta.get_field("created_at"),
+        }
+        found = []
+        for index, model_field in columns.items():
+            expression = model_field.get_col(Attachment._meta.db_table)
+            functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(
+                connection
+            )
+            if functions:
+                found.append((index, functions, expression))
+        _CONVERTERS[key] = found
+    return _CONVERTERS[key]
 
 
 def _name(obj) -> str:
@@ -384,11 +500,20 @@ def feed_queryset(member, organization_id, filters: FeedFilters, *, cursor=None,
     queryset = _published_for(member, organization_id, filters)
     if queryset is None:
         return None
-    now = now or timezone.now()
-    queryset = queryset.filter(Q(boosted_until__isnull=True) | Q(boosted_until__lte=now))
+    return _unboosted_after(queryset, order, cursor, now or timezone.now())
+
+
+def _unboosted_after(published, order: str, cursor: str | None, now):
+    queryset = published.filter(Q(boosted_until__isnull=True) | Q(boosted_until__lte=now))
     if cursor:
         queryset = _after_cursor(queryset, order, cursor)
     return queryset.order_by(*ORDERS[order])
+
+
+def _sort_key(order: str):
+    if order == "adopted":
+        return lambda p: (p.adoption_count, p.published_at, p.pk)
+    return lambda p: (p.published_at, p.pk)
 
 
 def feed_page(
@@ -403,21 +528,38 @@ def feed_page(
     size = _page_size(page_size)
     now = timezone.now()
     with tenant_context(organization_id):
-        queryset = feed_queryset(member, organization_id, filters, cursor=cursor, now=now)
-        if queryset is None:
+        published = _published_for(member, organization_id, filters)
+        if published is None:
             if cursor:
                 cursors.decode(f"feed-{order}", cursor, length=3 if order == "adopted" else 2)
             return FeedPage(items=[], next_cursor=None)
-        rows = list(queryset.select_related("author", "topic")[: size + 1])
-        items, more = rows[:size], len(rows) > size
+        page = _unboosted_after(published, order, cursor, now).select_related("author", "topic")[
+            : size + 1
+        ]
         boosted: list[Practice] = []
-        if not cursor:
-            base = _published_for(member, organization_id, filters)
-            boosted = list(
-                base.filter(boosted_until__gt=now)
+        if cursor:
+            rows = list(page)
+        else:
+            boosted_page = (
+                published.filter(boosted_until__gt=now)
                 .select_related("author", "topic")
                 .order_by("-published_at", "-id")[:MAX_BOOSTED]
             )
+            if connection.features.supports_slicing_ordering_in_compound:
+                # PostgreSQL: the boosted ones and the page in one statement (UNION ALL of the
+                # two index scans), told apart again by the same ``now``.
+                rows = []
+                for practice in boosted_page.union(page, all=True):
+                    if practice.boosted_until is not None and practice.boosted_until > now:
+                        boosted.append(practice)
+                    else:
+                        rows.append(practice)
+                boosted.sort(key=_sort_key("newest"), reverse=True)
+                rows.sort(key=_sort_key(order), reverse=True)
+            else:  # SQLite cannot slice the parts of a UNION
+                boosted = list(boosted_page)
+                rows = list(page)
+        items, more = rows[:size], len(rows) > size
         _decorate(member, boosted + items)
         shown = [p.pk for p in boosted + items]
         if shown:
