@@ -185,6 +185,41 @@ def test_the_feed_records_a_list_of_the_ids_shown(client, dave, practice, events
     assert [str(value) for value in event.object_ids] == [str(practice.pk)]
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("url", "action", "read"),
+    [
+        (FEED, AuditAction.LIST, "feed_page"),
+        (SEARCH + "?q=queue", AuditAction.SEARCH, "search_page"),
+    ],
+)
+def test_the_feed_and_search_pages_read_outside_a_request_transaction_and_record_it(
+    client, dave, practice, events, monkeypatch, url, action, read
+):
+    # No BEGIN/COMMIT round trips for a read: each statement commits on its own, the access-log
+    # append included; on PostgreSQL the tenant still reaches RLS (the practice is found).
+    from django.db import connection
+
+    from grove.practices import queries
+
+    real, atomic = getattr(queries, read), []
+
+    def spy(*args, **kwargs):
+        atomic.append(connection.in_atomic_block)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(queries, read, spy)
+    client.force_login(dave)
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert "Two queues at lunch time" in response.content.decode()
+    assert atomic == [False]
+    [event] = events(action)
+    assert [str(value) for value in event.object_ids] == [str(practice.pk)]
+
+
 # --- Home --------------------------------------------------------------------------------------
 
 
