@@ -103,6 +103,7 @@ def test_retention_comes_from_the_rules():
     assert "system" not in by_code
 
 
+@override_settings(MESSAGE_STORAGE="django.contrib.messages.storage.fallback.FallbackStorage")
 def test_cookies_follow_the_settings():
     names = [c.name for c in policy.cookies()]
     assert names == ["sessionid", "csrftoken", "messages"]
