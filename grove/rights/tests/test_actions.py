@@ -248,3 +248,63 @@ def make_request(alice):
         return dsr
 
     return make
+
+
+def test_the_access_log_holds_ids_only_whatever_was_typed(
+    alice, assigned_csm, security_officer, run, audit_events
+):
+    from grove.accounts.tests.helpers import assert_nowhere_in
+    from grove.rights.actions import request_extend, request_file_public, request_refuse
+
+    typed = {
+        "note": "Called Alice Anders back on +33 6 12 34 56 78",
+        "reason": "Alice's mailbox archive must be restored first",
+        "details": "Alice Anders is party to case 2027-14",
+    }
+    dsr = run(
+        request_file,
+        actor=assigned_csm,
+        subject=alice,
+        request_type=RequestType.ERASURE,
+        channel=Channel.MAIL,
+    )
+    run(request_verify_identity, actor=assigned_csm, dsr=dsr, note=typed["note"])
+    run(request_start, actor=assigned_csm, dsr=dsr)
+    run(request_extend, actor=assigned_csm, dsr=dsr, months=1, reason=typed["reason"])
+    run(
+        request_ask_approval,
+        actor=assigned_csm,
+        dsr=dsr,
+        refusal_ground=RefusalGround.LEGAL_CLAIMS,
+        refusal_details=typed["details"],
+    )
+    run(request_decide, officer=security_officer, dsr=dsr, approve=False)
+    run(
+        request_refuse,
+        officer=security_officer,
+        dsr=dsr,
+        **{
+            "refusal_ground": RefusalGround.LEGAL_CLAIMS,
+            "refusal_details": typed["details"],
+        },
+    )
+    run(request_file_public, email="alice@a.example", request_type=RequestType.ACCESS)
+    run(request_file_public, email="Nobody@Else.example", request_type=RequestType.ACCESS)
+
+    events = audit_events()
+    assert len(events) >= 10
+    for event in events:
+        assert_nowhere_in(
+            event,
+            "alice@a.example",
+            "nobody@else.example",
+            "Alice",
+            "Anders",
+            "+33 6",
+            "mailbox archive",
+            "case 2027-14",
+        )
+    # The typed texts are on the request and its timeline, for those who may see it.
+    with unscoped("test"):
+        notes = set(RequestStep.objects.filter(request_id=dsr.pk).values_list("note", flat=True))
+    assert {typed["note"], typed["reason"]} <= notes
