@@ -148,6 +148,8 @@ REFUSALS = {
     "successor_not_needed": _(
         "This person is not the organization's last manager: no successor is needed."
     ),
+    "successor_with_refusal": _("A successor is chosen for an erasure, not for a refusal."),
+    "decision_invalid": _("Approve or reject."),
     "successor_invalid": _("The successor must be another active member of the organization."),
     "erasure_not_approved": _(
         "An erasure is carried out only once the security officer approved it."
@@ -522,7 +524,7 @@ def request_ask_approval(
         if ground or details:
             _check_ground(ground, details)
             if successor_manager is not None:
-                raise _Refused("successor_not_needed")
+                raise _Refused("successor_with_refusal")
             locked.refusal_ground = ground
             locked.refusal_details = details
             locked.successor_manager = None
@@ -574,6 +576,8 @@ def request_decide(
         if not _is_officer(officer):
             raise _Refused("not_officer")
         _require_state(locked, {S.AWAITING_APPROVAL})
+        if not isinstance(approve, bool):
+            raise _Refused("decision_invalid")
         now = timezone.now()
         proposed_refusal = bool(locked.refusal_ground)
         if proposed_refusal or approve:

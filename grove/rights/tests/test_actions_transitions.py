@@ -399,3 +399,17 @@ def test_a_refusal_from_the_erasure_is_recorded_as_the_steps(
         "state": S.APPROVED,
     }
     assert mail.outbox == []
+
+
+def test_a_decision_is_a_yes_or_a_no(make_request, security_officer, reload):
+    dsr = make_request(S.AWAITING_APPROVAL, RequestType.ERASURE)
+    with pytest.raises(StepRefused, match="Approve or reject"):
+        actions.request_decide(officer=security_officer, dsr=dsr, approve="no")
+    assert reload(dsr).state == S.AWAITING_APPROVAL
+
+
+def test_no_successor_with_a_proposed_refusal(bob, alice, make_request, assigned_csm, reload):
+    dsr = make_request(S.IN_PROGRESS, RequestType.ERASURE, subject=bob)
+    with pytest.raises(StepRefused, match="not for a refusal"):
+        actions.request_ask_approval(actor=assigned_csm, dsr=dsr, successor_manager=alice, **GROUND)
+    assert reload(dsr).state == S.IN_PROGRESS
