@@ -85,8 +85,10 @@ class ProgressReporter:
         try:
             if self.side is None:
                 self.side = connections.create_connection(DEFAULT_DB_ALIAS)
+                with self.side.cursor() as cursor:
+                    # A progress figure lost in a crash is harmless: no waiting for the disk.
+                    cursor.execute("SET lock_timeout = '2s'; SET synchronous_commit = off")
             with tenant_context(self.user_import.organization_id), self.side.cursor() as cursor:
-                cursor.execute("SET lock_timeout = '2s'")
                 cursor.execute(
                     f"UPDATE {UserImport._meta.db_table} SET rows_done = %s WHERE id = %s",  # noqa: S608
                     [self.done, self.user_import.pk],

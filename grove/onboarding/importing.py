@@ -14,6 +14,12 @@ tenant's row-level security (``COPY FROM`` itself is refused on a table with RLS
 the preview found new is not looked up again, the insert finds an account created since;
 ``bulk_create`` on SQLite. Changes are written with ``bulk_update`` per batch.
 
+The commit's per-line Python is kept small (``Validator.commit_batches``): a line the preview
+found new whose cleaned values still have their shape goes straight from the normalised file's
+cells to its COPY text, with no object made for it; every other line is a ``Row``, cleaned again
+when needed. The next batch is read and checked in a thread while this one is written (the
+write waits on PostgreSQL); the thread never touches the database.
+
 Full sync deactivates the organization's active *members* absent from the list, never managers
 (a manager left out of a list by mistake could not undo it: a manager is deactivated by hand)
 and never deletes anyone; a line with an error still counts as present.
@@ -31,10 +37,12 @@ import tempfile
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.core.files import File
 from django.db import connection
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_countries.data import COUNTRIES
 
@@ -407,6 +415,17 @@ class Validator:
         # Lines the preview found new are taken as new without a look-up: the insert itself
         # finds any account created since (ON CONFLICT), then those lines are looked up.
         self.optimistic = False
+        # The organization's job types by exact name (as the preview wrote them) -> the text
+        # of their id in COPY's format ("" -> none): the commit's fast path.
+        self.job_ids: dict[str, str] = {}
+        self.refresh_job_ids()
+
+    def refresh_job_ids(self) -> None:
+        """Take in job types created since (a batch may create missing ones)."""
+        self.job_ids = {
+            **{job.name: str(job.pk) for job in self.cleaner.job_types.values()},
+            "": COPY_NULL,
+        }
 
     def batches(
         self, rows: Iterable[tuple[int, dict[str, str] | None, str]]
@@ -425,9 +444,10 @@ class Validator:
     ) -> Row:
         if values is None:
             return Row(line=line, values={}, errors=[record_error("", issue)], outcome="error")
-        if checked and _already_clean(values):
+        if checked and _already_clean(values) and self._job_type_known(values["job_type"]):
             # Cleaned by the preview (normalised file): the same checks would give the same
-            # answer; what depends on the database is checked again by _resolve.
+            # answer; what depends on the database is checked again by _resolve (and a job
+            # type deleted since the preview, above: the line is cleaned again, an error).
             record, errors = PersonRecord(**values), []
         else:
             values = {column: (values.get(column) or "").strip() for column in COLUMNS}
@@ -446,6 +466,68 @@ class Validator:
             outcome="error" if errors else "",
             previewed=previewed,
         )
+
+    def _job_type_known(self, name: str) -> bool:
+        return (
+            not name or self.create_missing_job_types or _fold_job(name) in self.cleaner.job_types
+        )
+
+    # --- The commit's pass over the normalised file ---
+
+    def commit_batches(self, lines: Iterable[list[str]]) -> Iterator[CommitBatch]:
+        """The normalised file's lines (see ``normalised_rows``) in batches, checked without
+        the database: the lines the preview found new and still clean go the fast way (no
+        object per line, their COPY text made at once); every other line becomes a ``Row``,
+        cleaned again when needed, left for ``resolve`` to compare with the accounts."""
+        iterator = iter(lines)
+        while batch := list(itertools.islice(iterator, BATCH_SIZE)):
+            yield self._split(batch)
+
+    def _split(self, batch: list[list[str]]) -> CommitBatch:
+        fresh: list[list[str]] = []
+        copy_lines: list[str] = []
+        rows: list[Row] = []
+        emails = self.emails
+        job_ids = self.job_ids
+        for cells in batch:
+            if len(cells) == len(NORMALISED_HEADER) and cells[1] == "create":
+                _line, _outcome, email, first, last, country, job = cells
+                job_id = job_ids.get(job)
+                # The shape clean() gave the line (as _already_clean checks it) and a job type
+                # the organization has: the preview's cleaning still holds.
+                if (
+                    job_id is not None
+                    and 0 < len(email) <= EMAIL_MAX_LENGTH
+                    and "@" in email
+                    and email not in emails
+                    and email == email.strip()
+                    and email == email.lower()
+                    and 0 < len(first) <= NAME_MAX_LENGTH
+                    and 0 < len(last) <= NAME_MAX_LENGTH
+                    and (not country or country in COUNTRIES)
+                    and (first + last + email).isprintable()  # no tab, line break, control
+                ):
+                    emails.add(email)
+                    fresh.append(cells)
+                    if "\\" in email or "\\" in first or "\\" in last:
+                        job_type_id = None if job_id == COPY_NULL else job_id
+                        copy_lines.append(_copy_line((email, first, last, country, job_type_id)))
+                    else:
+                        copy_lines.append(f"{email}\t{first}\t{last}\t{country}\t{job_id}\n")
+                    continue
+            rows.append(self._clean(*_normalised_line(cells)))
+        return CommitBatch(size=len(batch), fresh=fresh, copy_text="".join(copy_lines), rows=rows)
+
+    def row_from_fresh(self, cells: list[str]) -> Row:
+        """A fast-path line as a ``Row`` (its checks were made; outcome left to resolve)."""
+        values = dict(zip(COLUMNS, cells[2:], strict=True))
+        return Row(
+            line=int(cells[0]), values=values, record=PersonRecord(**values), previewed="create"
+        )
+
+    def resolve(self, rows: list[Row]) -> list[Row]:
+        """Compare the valid rows with the accounts of their emails (one query)."""
+        return self._resolve(rows)
 
     def _resolve(self, rows: list[Row]) -> list[Row]:
         valid = [row for row in rows if row.record is not None]
@@ -618,19 +700,38 @@ def normalised_columns(user_import: UserImport) -> frozenset:
     return frozenset(name for name in header if name in COLUMNS)
 
 
-def normalised_rows(user_import: UserImport) -> Iterator[tuple]:
-    """The kept list again, as ``Table.rows`` gives them (line, the five columns, issue), and
-    whether the preview found the line valid (its values are then the cleaned ones)."""
+def normalised_rows(user_import: UserImport) -> Iterator[list[str]]:
+    """The kept list again, line by line, as its cells: the line number, the preview's outcome
+    and the five columns (the cleaned values of a valid line, the given ones of another).
+    ``_normalised_line`` turns them into ``Validator._clean``'s arguments."""
     with user_import.normalised_file.open("rb") as stored:
-        reader = csv.reader(io.TextIOWrapper(stored, encoding="utf-8", newline=""))
+        reader = csv.reader(_stored_lines(stored))
         next(reader, None)  # the header: see normalised_columns()
-        for cells in reader:
-            line, outcome, *values = cells
-            if outcome == "error" and not any(values):
-                yield int(line), None, "malformed", False
-            else:
-                checked = outcome != "error"
-                yield int(line), dict(zip(COLUMNS, values, strict=True)), "", checked, outcome
+        yield from reader
+
+
+def _stored_lines(stored, chunk_size: int = 1024 * 1024) -> Iterator[str]:
+    """The lines of a stored UTF-8 text file, read a megabyte at a time (a text wrapper over
+    a storage's file asks it whether it is closed at every line), line endings kept."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pending = ""
+    while chunk := stored.read(chunk_size):
+        text = pending + decoder.decode(chunk)
+        cut = text.rfind("\n") + 1  # never between the \r and \n of a line ending
+        pending = text[cut:]
+        yield from io.StringIO(text[:cut], newline="")
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield from io.StringIO(pending, newline="")
+
+
+def _normalised_line(cells: list[str]) -> tuple:
+    """A line of the normalised file as ``Table.rows`` gives a line (line, the five columns,
+    issue), and whether the preview found it valid (its values are then the cleaned ones)."""
+    line, outcome, *values = cells
+    if outcome == "error" and not any(values):
+        return int(line), None, "malformed", False, outcome
+    return int(line), dict(zip(COLUMNS, values, strict=True)), "", outcome != "error", outcome
 
 
 @dataclass(frozen=True)
@@ -662,6 +763,18 @@ def preview_lines(
 # --- Commit -------------------------------------------------------------------------------
 
 
+@dataclass
+class CommitBatch:
+    """A batch of the normalised file for the commit (``Validator.commit_batches``)."""
+
+    size: int  # lines
+    # Lines the preview found new, still clean (the normalised file's cells), and their COPY
+    # text: nothing else is made for them unless the insert finds their email taken.
+    fresh: list[list[str]]
+    copy_text: str
+    rows: list[Row]  # every other line (and the fresh ones when they cannot go the fast way)
+
+
 class Rejected(Exception):  # noqa: N818 -- an outcome, not an error of the code
     """Raised inside the commit's savepoint to undo every write of a refused list."""
 
@@ -685,14 +798,15 @@ class CommitCounts:
 def commit_rows(
     *,
     user_import: UserImport,
-    rows: Iterable[tuple[int, dict[str, str] | None, str]],
+    rows: Iterable[list[str]],
     actor: User | None,
     valid_only: bool,
     full_sync: bool,
     invite: bool,
     progress: Callable[[int], None] | None = None,
 ) -> CommitCounts:
-    """Validate and write the list, batch by batch, in the caller's transaction.
+    """Validate and write the list (the normalised file's lines), batch by batch, in the
+    caller's transaction.
 
     Raises Rejected (after validating every row, so the counts and issues are complete) when a
     row is invalid and not ``valid_only``: the caller rolls the writes back.
@@ -707,7 +821,12 @@ def commit_rows(
     writing = True
     details = {"source": "import", "import": str(user_import.pk)}
     validator.optimistic = connection.vendor == "postgresql"
-    for batch in validator.batches(rows):
+    for batch in _read_ahead(validator.commit_batches(rows)):
+        if batch.fresh and not (writing and validator.optimistic):
+            # Not inserted at once (SQLite, or a list already refused): looked up like the rest.
+            batch.rows.extend(map(validator.row_from_fresh, batch.fresh))
+            batch.fresh, batch.copy_text = [], ""
+        validator.resolve(batch.rows)
         if writing:
             # Writes the valid lines even when this batch holds an error and not valid_only:
             # the savepoint undoes them with the rest (Rejected).
@@ -720,8 +839,8 @@ def commit_rows(
                 invite=invite,
                 counts=counts,
             )
-        for row in batch:
-            counts.total += 1
+        counts.total += batch.size
+        for row in batch.rows:
             if row.outcome == "error":
                 counts.errors += 1
                 counts.issues.extend((row.line, e.field, e.code) for e in row.errors)
@@ -729,7 +848,7 @@ def commit_rows(
             writing = False
             validator.optimistic = False  # no insert finds the conflicts any more
         if progress is not None:
-            progress(len(batch))
+            progress(batch.size)
     if not writing:
         raise Rejected(counts)
     if full_sync:
@@ -749,6 +868,24 @@ def commit_rows(
     return counts
 
 
+def _read_ahead(batches: Iterator[CommitBatch]) -> Iterator[CommitBatch]:
+    """The batches, the next one read and checked in a thread while the caller writes this
+    one: the writes mostly wait on the database, which lets the thread run. The thread never
+    touches the database (``Validator.commit_batches`` does not); the caller resolves and
+    writes each batch, in its transaction."""
+    language = translation.get_language()
+
+    def following() -> CommitBatch | None:
+        with translation.override(language):  # as the caller (error messages)
+            return next(batches, None)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="grove-import") as pool:
+        pending = pool.submit(following)
+        while (batch := pending.result()) is not None:
+            pending = pool.submit(following)
+            yield batch
+
+
 def _chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -757,25 +894,30 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 def _write_batch(
     *,
     organization: Organization,
-    batch: list[Row],
+    batch: CommitBatch,
     validator: Validator,
     actor,
     details: dict,
     invite: bool,
     counts: CommitCounts,
 ) -> None:
+    """Write a resolved batch. Fast-path lines whose email turned out to be taken are added to
+    ``batch.rows``, classified against the account found."""
     cleaner = validator.cleaner
     create = validator.create_missing_job_types
-    new_rows = [row for row in batch if row.outcome == "create"]
+    rows = batch.rows
+    new_rows = [row for row in rows if row.outcome == "create"]
     with tenant_context(organization):
         job_types = {
             row.record.job_type: cleaner.job_type_for(row.record.job_type, create=create)
-            for row in batch
+            for row in rows
             if row.outcome in ("create", "update") and row.record.job_type
         }
-        if new_rows:
+        if len(cleaner.job_types) + 1 != len(validator.job_ids):
+            validator.refresh_job_ids()  # job types created: their next lines go the fast way
+        if new_rows or batch.fresh:
             ids, created, conflicts = _insert_users(
-                organization, new_rows, job_types, as_instances=invite
+                organization, batch, new_rows, job_types, validator, as_instances=invite
             )
             if conflicts:  # accounts created since the preview: look them up now
                 accounts = accounts_by_email([row.record.email for row in conflicts])
@@ -806,8 +948,8 @@ def _write_batch(
                 )
             if invite:
                 send_invitations(users=created, actor=actor)
-        changed = [row for row in batch if row.outcome == "update"]
-        counts.unchanged += sum(1 for row in batch if row.outcome == "unchanged")
+        changed = [row for row in rows if row.outcome == "update"]
+        counts.unchanged += sum(1 for row in rows if row.outcome == "unchanged")
         if changed:
             _update_users(organization, changed, job_types, actor=actor, details=details)
             counts.updated += len(changed)
@@ -816,11 +958,18 @@ def _write_batch(
 
 
 def _insert_users(
-    organization: Organization, rows: list[Row], job_types: dict, *, as_instances: bool
+    organization: Organization,
+    batch: CommitBatch,
+    rows: list[Row],
+    job_types: dict,
+    validator: Validator,
+    *,
+    as_instances: bool,
 ) -> tuple[list, list[User], list[Row]]:
-    """Insert the batch's new people; returns their ids, model instances when asked
-    (invitations need them; building 100,000 instances is a large part of the write's cost),
-    and on PostgreSQL the lines whose email turned out to be taken (nothing written for them)."""
+    """Insert the batch's new people (its fast-path lines and its ``rows``); returns their ids,
+    model instances when asked (invitations need them; building 100,000 instances is a large
+    part of the write's cost), and on PostgreSQL the lines whose email turned out to be taken
+    (nothing written for them; the fast-path ones added to ``batch.rows``)."""
     prototype = User(organization=organization, org_role=OrgRole.MEMBER, password="")
     people = []
     for row in rows:
@@ -837,12 +986,30 @@ def _insert_users(
         )
     conflicts: list[Row] = []
     if connection.vendor == "postgresql":
-        inserted = _copy_users(prototype, people)  # {email: id}; a taken email is skipped
-        conflicts = []
-        if len(inserted) != len(people):
+        # {email: id}; a taken email is skipped.
+        inserted = _copy_users(prototype, batch.copy_text + "".join(map(_copy_line, people)))
+        if len(inserted) != len(people) + len(batch.fresh):
             conflicts = [row for row in rows if row.record.email not in inserted]
-            people = [person for person in people if person[0] in inserted]
-        ids = [inserted[person[0]] for person in people]
+            taken = [
+                validator.row_from_fresh(cells) for cells in batch.fresh if cells[2] not in inserted
+            ]
+            batch.rows.extend(taken)
+            conflicts.extend(taken)
+        ids = list(inserted.values())
+        if as_instances:
+            people = [
+                *(
+                    (cells[2], cells[3], cells[4], cells[5], validator.job_ids.get(cells[6]))
+                    for cells in batch.fresh
+                ),
+                *people,
+            ]
+            people = [
+                (email, first, last, country, None if job_id == COPY_NULL else job_id)
+                for email, first, last, country, job_id in people
+                if email in inserted
+            ]
+            ids = [inserted[person[0]] for person in people]
     else:
         ids = [uuid.uuid4() for _ in people]
     users = []
@@ -905,7 +1072,7 @@ def _copy_text(value) -> str:
     )
 
 
-def _copy_users(prototype: User, people: list[tuple]) -> dict[str, str]:
+def _copy_users(prototype: User, copy_text: str) -> dict[str, str]:
     """COPY the batch's five columns into a temporary table, then one INSERT … SELECT into
     accounts_user, as the tenant under row-level security (its policy checks every row; COPY
     FROM itself is refused on a table with RLS). Ids are drawn by PostgreSQL and returned;
@@ -923,7 +1090,7 @@ def _copy_users(prototype: User, people: list[tuple]) -> dict[str, str]:
             "ON COMMIT DROP"
         )
         with cursor.cursor.copy(f"COPY {STAGING_TABLE} ({staged}) FROM STDIN") as copy:
-            copy.write("".join(map(_copy_line, people)))
+            copy.write(copy_text)
         columns = ["id", "password", *STAGED, *(f.column for f in constant)]
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608

@@ -410,3 +410,62 @@ def test_a_list_without_country_or_job_type_columns_leaves_them_as_they_are(org_
     import_commit(actor=None, user_import=cleared, valid_only=False, full_sync=False)
     refresh(alice)
     assert (alice.country, alice.job_type_id) == ("", None)
+
+
+def test_a_job_type_deleted_since_the_preview_is_an_error_at_commit(org_a, job):
+    content = HEADER + "new@a.example,New,One,FR,Vendeur\n"
+    user_import = preview(org_a, content)
+    assert user_import.created_count == 1
+    with tenant_context(org_a):
+        job.delete()
+    import_commit(actor=None, user_import=user_import, valid_only=False, full_sync=False)
+    refresh(user_import)
+    assert user_import.status == ImportStatus.REJECTED
+    assert issues(user_import) == [(2, "job_type", "unknown_job_type")]
+    assert "new@a.example" not in users_of(org_a)
+
+
+def test_a_job_type_created_by_one_batch_serves_the_next_ones(org_a, monkeypatch):
+    from grove.onboarding import importing
+
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    content = HEADER + "".join(f"p{i}@a.example,P,Q,FR,Astronaut\n" for i in range(5))
+    user_import = preview(org_a, content, create_missing_job_types=True)
+    import_commit(actor=None, user_import=user_import, valid_only=False, full_sync=False)
+    with tenant_context(org_a):
+        (astronaut,) = JobType.objects.filter(name="Astronaut")
+    people = users_of(org_a)
+    assert {people[f"p{i}@a.example"].job_type_id for i in range(5)} == {astronaut.pk}
+    created = events(AuditAction.USER_CREATED)
+    assert sorted(i for event in created for i in event.object_ids) == sorted(
+        str(people[f"p{i}@a.example"].pk) for i in range(5)
+    )
+
+
+def test_lines_taken_since_the_preview_are_classified_among_new_ones(org_a, monkeypatch):
+    from grove.onboarding import importing
+
+    monkeypatch.setattr(importing, "BATCH_SIZE", 3)
+    content = HEADER + "".join(f"p{i}@a.example,P,Q,FR,\n" for i in range(6))
+    user_import = preview(org_a, content)
+    assert user_import.created_count == 6
+    mine = UserFactory(organization=org_a, email="p1@a.example", first_name="Early")
+    UserFactory(email="p4@a.example")  # another organization
+    import_commit(actor=None, user_import=user_import, valid_only=True, full_sync=False)
+    refresh(user_import)
+    assert (user_import.created_count, user_import.updated_count) == (4, 1)
+    assert issues(user_import) == [(6, "email", "other_organization")]
+    refresh(mine)
+    assert mine.first_name == "P"
+    assert set(users_of(org_a)) >= {f"p{i}@a.example" for i in (0, 1, 2, 3, 5)}
+    assert "p4@a.example" not in users_of(org_a)
+
+
+def test_the_kept_list_is_read_back_whole_across_chunks(org_a):
+    from grove.onboarding.importing import _stored_lines
+
+    text = 'line,outcome\r\n2,"a\r\nb"\r\n3,é\r\n4,x'
+    for size in (1, 2, 3, 5, 7, 1024):
+        lines = list(_stored_lines(io.BytesIO(text.encode()), chunk_size=size))
+        assert "".join(lines) == text
+        assert lines == ["line,outcome\r\n", '2,"a\r\n', 'b"\r\n', "3,é\r\n", "4,x"]
