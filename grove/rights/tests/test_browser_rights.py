@@ -204,3 +204,48 @@ def test_the_officer_finds_the_overdue_request_first_and_decides_on_a_phone(
 
     [decided] = rows(DataSubjectRequest, pk=awaiting.pk)
     assert (decided.state, decided.decided_by_id) == (RequestState.APPROVED, security_officer.pk)
+
+
+def test_someone_not_logged_in_files_a_request_and_proves_their_address(
+    http_live_server,  # noqa: F811
+    alice,
+):
+    from playwright.sync_api import expect, sync_playwright
+
+    if not CHROMIUM.exists():
+        if os.environ.get("GROVE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"GROVE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    base = http_live_server.url
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+            page.goto(base + "/rights/request/")
+            page.get_by_label("Your business email").fill("alice@a.example")
+            page.get_by_label("Erasure").check()
+            page.get_by_role("button", name="Send me a code").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Confirm it is you")
+            [message] = [m for m in mail.outbox if m.to == ["alice@a.example"]]
+            code = re.search(r"\b(\d{6})\b", message.body).group(1)
+            wrong = "000000" if code != "000000" else "111111"
+            page.get_by_label("The 6-digit code").fill(wrong)
+            page.get_by_label("The 6-digit code").press("Enter")
+            expect(page.get_by_role("alert")).to_contain_text("This code is not right")
+            page.get_by_label("The 6-digit code").fill(f"{code[:3]} {code[3:]}")
+            page.get_by_role("button", name="Confirm").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text(
+                "Thank you: your request is received"
+            )
+            assert _no_horizontal_scroll(page)
+        finally:
+            browser.close()
+
+    [dsr] = rows(DataSubjectRequest)
+    assert (dsr.subject_id, dsr.request_type, dsr.state, dsr.verification_attempts) == (
+        alice.pk,
+        "erasure",
+        RequestState.IDENTITY_VERIFIED,
+        1,
+    )
