@@ -3,9 +3,10 @@
 - The person, logged in (/rights/): their requests, a new one (type; for a rectification the new
   values), one request's timeline, and their details where the organization lets members
   correct them.
-- Anyone (/rights/request/): the public form, then the 6-digit code mailed to the address. The
-  answer is the same whether the address is known or not; an unknown one gets a decoy kept in
-  the session that behaves like a request whose code is never right.
+- Anyone (/rights/request/): the public form, then the 6-digit code mailed to the address (a
+  new one on demand). The answer is the same whether the address is known or not; an unknown
+  one gets a decoy kept in the session that behaves like a request whose code is never right:
+  the same messages, locked after as many wrong codes, refused after as many new codes.
 - The console (/rights/console/): CSMs and security officers (the steps they may take, as
   buttons and forms), client managers (read-only, their organization's users). Overdue requests
   come first. Another organization's request and a forged id get the same logged 404.
@@ -27,7 +28,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -65,6 +65,7 @@ from .forms import (
     type_choices,
 )
 from .models import (
+    Channel,
     DataSubjectRequest,
     PersonalDataExport,
     RefusalGround,
@@ -112,12 +113,12 @@ def _css() -> str:
 # --- Shared helpers -----------------------------------------------------------------------------
 
 
-def _deny_page(request, page: str):
+def _deny_page(request, page: str, capability: str | None = Capability.REQUESTS_HANDLE):
     """The logged 404 of a page this person may not open at all (ids only)."""
     deny(
         user=request.user,
         organization_id=getattr(request.user, "organization_id", None),
-        capability=Capability.REQUESTS_HANDLE,
+        capability=capability,
         request=request,
         object_type="rights.request",
         object_id=None,
@@ -134,7 +135,7 @@ def client_user_only(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.user.organization_id is None:
-            _deny_page(request, view.__name__)
+            _deny_page(request, view.__name__, capability=None)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -266,7 +267,10 @@ def _as_uuid(value):
 
 
 def _overdue_days(dsr: DataSubjectRequest, now) -> int:
-    return max((now - dsr.due_at).days, 0)
+    """Whole days past the due date; a request due a few hours ago is a day late already."""
+    if not dsr.is_overdue_at(now):
+        return 0
+    return max((now - dsr.due_at).days, 1)
 
 
 def _names(user_ids) -> dict:
@@ -352,7 +356,7 @@ def file_request_view(request):
                 actor=user,
                 subject=user,
                 request_type=form.cleaned_data["request_type"],
-                channel="profile",
+                channel=Channel.PROFILE,
                 rectification=form.rectification(),
                 request=request,
             )
@@ -1092,7 +1096,3 @@ def export_download_view(request, token):
     response["Cache-Control"] = "no-store, private"
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def public_request_url() -> str:
-    return reverse("rights:public")
