@@ -509,3 +509,10 @@ def test_the_officer_rejects_a_proposed_refusal_and_the_request_goes_on(
     assert response.status_code == 302
     dsr = fresh(dsr)
     assert (dsr.state, dsr.refusal_ground) == (RequestState.IN_PROGRESS, "")
+
+
+def test_a_request_due_hours_ago_is_a_day_late(staff_client, assigned_csm, alice, make_request):
+    now = timezone.now()
+    make_request(alice, "access", due_at=now - datetime.timedelta(hours=3))
+    body = staff_client(assigned_csm).get(reverse("rights:console")).content.decode()
+    assert "Overdue by 1 day<" in body
