@@ -423,6 +423,8 @@ def _create_notice(
                 for organization_id in organization_ids
             ]
         )
+    messages = _notice_to_send_mails(notice, change, organization_ids)
+    transaction.on_commit(lambda: _send(messages, delivery_id=notice.pk))
     for delivery in deliveries:
         record_event(
             action=AuditAction.NOTICE_CREATED,
@@ -801,6 +803,50 @@ def _notice_mails(
             subject = render_to_string("subprocessors/notice_subject.txt", context).strip()
             body = render_to_string("subprocessors/notice_email.txt", context)
         mails.append(EmailMultiAlternatives(subject=subject, body=body, to=[manager.email]))
+    return mails
+
+
+def _notice_to_send_mails(
+    notice: ChangeNotice, change: SubprocessorChange, organization_ids: list
+) -> list[EmailMultiAlternatives]:
+    """Tell each CSM how many of their organizations wait for this notice; the organizations
+    no CSM serves go to the security officers."""
+    with unscoped("subprocessor notice: the CSMs of the organizations to notify"):
+        assignments = list(
+            CsmAssignment.objects.filter(
+                ended_at__isnull=True, organization_id__in=organization_ids
+            ).values_list("csm_id", "organization_id")
+        )
+        staff = {
+            u.pk: u
+            for u in User.objects.filter(
+                is_active=True, staff_role__in=[StaffRole.CSM, StaffRole.SECURITY_OFFICER]
+            )
+        }
+    served: dict = {}
+    for csm_id, organization_id in assignments:
+        if csm_id in staff and staff[csm_id].staff_role == StaffRole.CSM:
+            served.setdefault(csm_id, set()).add(organization_id)
+    unserved = set(organization_ids) - set().union(*served.values())
+    if unserved:
+        for person in staff.values():
+            if person.staff_role == StaffRole.SECURITY_OFFICER:
+                served.setdefault(person.pk, set()).update(unserved)
+    link = settings.GROVE_BASE_URL + reverse("subprocessors:staff_notices")
+    mails = []
+    for person_id, organizations in sorted(served.items(), key=lambda i: staff[i[0]].email):
+        person = staff[person_id]
+        with translation.override(person.language or settings.LANGUAGE_CODE):
+            context = {
+                "subprocessor": change.subprocessor,
+                "kind": change.get_kind_display(),
+                "notice": notice,
+                "count": len(organizations),
+                "link": link,
+            }
+            subject = render_to_string("subprocessors/to_send_subject.txt", context).strip()
+            body = render_to_string("subprocessors/to_send_email.txt", context)
+        mails.append(EmailMultiAlternatives(subject=subject, body=body, to=[person.email]))
     return mails
 
 

@@ -123,7 +123,8 @@ def test_a_change_goes_from_proposal_to_the_clients_acknowledgement(
         delivery = NoticeDelivery.objects.get()
     assert delivery.sent_by_id == csm.pk
     assert delivery.acknowledged_by_id == bob.pk
-    assert [m.to for m in mail.outbox] == [[bob.email]]
+    # The CSM was told a notice waits (approval), then Bob received it.
+    assert [m.to for m in mail.outbox] == [[csm.email], [bob.email]]
     for action in (
         AuditAction.SUBPROCESSOR_CHANGE_PROPOSED,
         AuditAction.SUBPROCESSOR_CHANGE_APPROVED,

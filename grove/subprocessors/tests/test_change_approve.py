@@ -5,12 +5,14 @@ import datetime
 
 import pytest
 import time_machine
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.utils import timezone
 
 from grove.audit.models import AuditAction
 from grove.core.testing.factories import OrganizationFactory, StaffUserFactory
+from grove.staff.models import CsmAssignment
 from grove.subprocessors.actions import ChangeRefused, change_approve, change_propose
 from grove.subprocessors.models import (
     ChangeNotice,
@@ -88,6 +90,33 @@ def test_a_security_manager_approves_and_clients_get_a_notice(
     for event in created:
         delivery = next(d for d in deliveries if d.organization_id == event.organization_id)
         assert event.object_ids == [str(delivery.pk), str(notice.pk), str(change.pk)]
+
+
+@time_machine.travel(MOMENT, tick=False)
+def test_the_csms_are_told_a_notice_waits_and_the_officers_for_unserved_clients(
+    addition,
+    security_manager,
+    org_a,
+    org_b,
+    csm,
+    security_officer,
+    django_capture_on_commit_callbacks,
+):
+    with unscoped("test set-up"):
+        CsmAssignment.objects.create(organization=org_a, csm=csm)
+    StaffUserFactory(staff_role="csm", email="idle@grove.example")  # serves nobody: no mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _approve(security_manager, addition)
+
+    by_recipient = {m.to[0]: m for m in mail.outbox}
+    assert set(by_recipient) == {csm.email, security_officer.email}
+    to_csm = by_recipient[csm.email]
+    assert to_csm.subject == "Subprocessor notice to send: Mailjet"
+    assert "1 organization you serve must be told" in to_csm.body
+    assert "/subprocessor-registry/staff/notices/" in to_csm.body
+    assert "Organization" not in to_csm.body  # counts, not client names
+    assert "1 organization you serve" in by_recipient[security_officer.email].body
 
 
 @time_machine.travel(MOMENT, tick=False)

@@ -39,7 +39,13 @@ def test_the_demo_has_a_pending_proposal_and_an_acknowledged_notice(
     assert acknowledged.sent_at is not None
     assert acknowledged.acknowledged_at is not None
     assert all(d.sent_at is None and d.acknowledged_at is None for d in deliveries.values())
-    assert [m.to for m in mail.outbox] == [["manager@demo.example"]]
+    # The CSM (Demo Retail) and the security officer (Acme has no CSM) are told a notice
+    # waits; Demo Retail's manager receives it.
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "csm@grove.example",
+        "manager@demo.example",
+        "officer@grove.example",
+    ]
     for action in (
         AuditAction.SUBPROCESSOR_CHANGE_PROPOSED,
         AuditAction.SUBPROCESSOR_CHANGE_APPROVED,
