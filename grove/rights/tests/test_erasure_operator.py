@@ -127,3 +127,21 @@ def test_an_erased_person_cannot_be_erased_again_by_email(org_a, bob, security_o
     erasure.erase_for_operator(email=EMAIL, officer_email=security_officer.email)
     with pytest.raises(RightsRefusal):
         erasure.erase_for_operator(email=EMAIL, officer_email=security_officer.email)
+
+
+def test_an_open_erasure_request_of_the_person_is_carried_to_its_end(org_a, bob, security_officer):
+    from grove.rights import actions
+    from grove.rights.models import RequestType
+    from grove.tenancy.context import tenant_context
+
+    person = make_person(org_a)
+    with tenant_context(org_a):
+        filed = actions.request_file(
+            actor=person, subject=person, request_type=RequestType.ERASURE, channel=Channel.PROFILE
+        )
+    erasure.erase_for_operator(email=EMAIL, officer_email=security_officer.email)
+    with unscoped("test"):
+        open_or_done = DataSubjectRequest.objects.exclude(state=RequestState.MERGED)
+        (dsr,) = open_or_done
+    assert dsr.pk == filed.pk and dsr.state == RequestState.FULFILLED
+    assert _reload(person).is_erased
