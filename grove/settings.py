@@ -147,6 +147,9 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = not DEBUG
 LANGUAGE_COOKIE_NAME = "django_language"  # never set: the language comes from the browser
+# Flash messages ride in the session (Django's default would set a third, "messages" cookie);
+# /privacy lists the cookies from these settings, and a test compares them with real responses.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # --- Security headers (manage.py check --deploy passes with DEBUG off) ------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -24,9 +24,11 @@ from grove.audit.events import record_event
 from grove.audit.models import AuditAction
 from grove.onboarding.scim.demo import seed_scim_token
 from grove.practices.demo import seed_practices
+from grove.rights.demo import seed_rights_demo
 from grove.staff.actions import assignment_create, grant_approve, grant_expire_due, grant_request
 from grove.staff.authorization import Capability, authorize
 from grove.staff.models import AccessGrant, CsmAssignment
+from grove.subprocessors.demo import seed_subprocessors_demo
 from grove.tenancy.context import tenant_context, unscoped
 from grove.tenancy.models import JobType, Organization
 
@@ -155,6 +157,8 @@ def seed_demo(*, today: datetime.date | None = None) -> DemoResult:
         )
         _history(result, demo, csm=csm, tech=tech, approver=officer, now=now)
         result.created += seed_practices(demo, now=now)
+        result.created += seed_rights_demo(demo, now=now)
+        result.created += seed_subprocessors_demo()
         result.scim_token, created = seed_scim_token(
             demo, created_by=User.objects.get(email="manager@demo.example")
         )

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from grove.accounts.demo import DEMO_PASSWORD, seed_demo
 
@@ -20,7 +21,9 @@ class Command(BaseCommand):
                 "seed_demo creates accounts with a published password: it runs only with "
                 "DEBUG on (or --force, for a throwaway demo instance)."
             )
-        result = seed_demo()
+        # The demo's history sends no mail (a notice, a request's steps): nobody reads them.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            result = seed_demo()
         self.stdout.write(f"Demo data ready ({result.created} rows created).\n")
         width = max(len(login.email) for login in result.logins)
         self.stdout.write(f"{'Login':<{width}}  {'Role':<26}  Organization")
