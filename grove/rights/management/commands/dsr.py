@@ -5,6 +5,7 @@
     dsr replay_erasures                      re-apply the ledger's erasures after a restore
     dsr remind                               remind CSMs and officers of requests due soon
     dsr expire_exports                       delete export files whose link has expired
+    dsr vacuum [--full]                      VACUUM the tables erasures touch (as the owner)
 
 Thin: each subcommand calls one function of grove/rights and turns its refusal into a
 CommandError (non-zero exit). Never prints a person's data beyond what the operator typed.
@@ -16,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Data-subject requests: export, erase, replay_erasures, remind, expire_exports."
+    help = "Data-subject requests: export, erase, replay_erasures, remind, expire_exports, vacuum."
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="subcommand", required=True)
@@ -31,6 +32,14 @@ class Command(BaseCommand):
         commands.add_parser("replay_erasures", help="re-apply the erasure ledger after a restore")
         commands.add_parser("remind", help="remind handlers of requests due soon")
         commands.add_parser("expire_exports", help="delete expired export files")
+        vacuum = commands.add_parser(
+            "vacuum", help="VACUUM the tables erasures touch (run as the database owner)"
+        )
+        vacuum.add_argument(
+            "--full",
+            action="store_true",
+            help="VACUUM FULL: rewrites each table (locks it), so no free space keeps old values",
+        )
 
     def handle(self, *args, subcommand, **options):
         handler = getattr(self, f"_{subcommand}")
@@ -75,6 +84,15 @@ class Command(BaseCommand):
 
         deleted = exports_delete_expired()
         return f"{deleted} expired export(s) deleted."
+
+    def _vacuum(self, *, full, **options) -> str:
+        from grove.rights.erasure import erasure_vacuum
+
+        vacuumed, skipped = erasure_vacuum(full=full)
+        message = f"{len(vacuumed)} table(s) vacuumed{' (FULL)' if full else ''}."
+        if skipped:
+            message += f" Skipped (not the owner): {', '.join(skipped)}."
+        return message
 
 
 def _as_refusal(error: Exception) -> str | None:
