@@ -274,6 +274,8 @@ def request_file_public(
                 request=request,
                 details={"attempted": "rights.file_public", "refused": "unknown_email"},
             )
+            # The same task as a known address's code, for a request that does not exist.
+            request_public_decoy(kind="code")
         return None
 
     @transaction.atomic
@@ -288,7 +290,12 @@ def request_file_public(
                     _send_code(existing, actor=None, request=request)
                     return existing
                 return _merge(
-                    existing, actor=None, channel=Channel.WEB_FORM, values={}, request=request
+                    existing,
+                    actor=None,
+                    channel=Channel.WEB_FORM,
+                    values={},
+                    request=request,
+                    by_task=True,
                 )
             dsr = _new_request(
                 organization=subject.organization,
@@ -325,6 +332,57 @@ def request_send_code(*, dsr: DataSubjectRequest, actor: User | None = None, req
         _send_code(locked, actor=actor, request=request)
 
     _run_locked(actor, dsr, "rights.send_code", body, request)
+
+
+# The public pages' mails (the code, "already open", the lock's refusal) are made and sent by
+# a task (grove/rights/tasks.py: ids and the mail's kind only), never inside the web request:
+# a known address would answer slower than an unknown one. Where an unknown address (the
+# decoy) stands in for a request, the same task is enqueued for an id that is no request.
+PUBLIC_MAIL_KINDS = ("code", "merged", "refused")
+
+
+def request_public_decoy(*, kind: str = "code") -> None:
+    """Enqueue (after the commit) the public mail task for a request that does not exist: the
+    unknown address's stand-in for a known one's mail, so both answers do the same work."""
+    if kind not in PUBLIC_MAIL_KINDS:
+        raise ValueError(f"unknown public mail kind: {kind!r}")
+    _mail_by_task(uuid.uuid4(), kind)
+
+
+def deliver_public_mail(*, request_id, kind: str) -> bool:
+    """The public mail task's work: mail the person the ``kind`` mail of request
+    ``request_id``; for "code", a new code (its keyed hash and expiry stored). Nothing for an
+    id that is no request (a decoy's) or a request that moved on since (a code for a request
+    no longer waiting for one, a refusal for a request not refused). Returns whether a mail
+    went."""
+    if kind not in PUBLIC_MAIL_KINDS:
+        raise ValueError(f"unknown public mail kind: {kind!r}")
+    request_uuid = _as_uuid(request_id)
+    with unscoped("public mail task: the request the mail is about"):
+        organization_id = (
+            DataSubjectRequest.objects.filter(pk=request_uuid)
+            .values_list("organization_id", flat=True)
+            .first()
+            if request_uuid is not None
+            else None
+        )
+    if organization_id is None:
+        return False
+    with transaction.atomic(), tenant_context(organization_id):
+        dsr = DataSubjectRequest.objects.select_for_update().filter(pk=request_uuid).first()
+        if dsr is None:
+            return False
+        if kind == "code":
+            if not _awaits_code(dsr):
+                return False
+            _deliver_code(dsr, on_page=True)
+        elif kind == "refused":
+            if dsr.state != S.REFUSED:
+                return False
+            _mail_person(dsr, "refused", **_refusal_extra(dsr))
+        else:
+            _mail_person(dsr, "merged")
+    return True
 
 
 def request_verify_code(*, dsr_id, code: str, request=None) -> DataSubjectRequest:
@@ -387,6 +445,7 @@ def request_verify_code(*, dsr_id, code: str, request=None) -> DataSubjectReques
                 ground=RefusalGround.IDENTITY_NOT_VERIFIED,
                 details="",
                 request=request,
+                by_task=True,
             )
         outcome["event"] = event
         outcome["left"] = left
@@ -1051,7 +1110,7 @@ def _create(
     return dsr
 
 
-def _merge(existing, *, actor, channel, values, request) -> DataSubjectRequest:
+def _merge(existing, *, actor, channel, values, request, by_task=False) -> DataSubjectRequest:
     existing = _lock(existing)
     if values:
         merged = dict(existing.rectification)
@@ -1066,7 +1125,10 @@ def _merge(existing, *, actor, channel, values, request) -> DataSubjectRequest:
         channel=str(channel),
         **({"fields": sorted(values)} if values else {}),
     )
-    _mail_person(existing, "merged")
+    if by_task:
+        _mail_by_task(existing.pk, "merged")
+    else:
+        _mail_person(existing, "merged")
     return existing
 
 
@@ -1113,14 +1175,25 @@ def _codes_sent(dsr: DataSubjectRequest) -> int:
 
 
 def _send_code(dsr: DataSubjectRequest, *, actor, request) -> None:
+    """Record the code sent; asked from the public pages, the task makes and mails it (after
+    the commit), sent by staff it is made here and mailed after the commit."""
+    _step(dsr, AuditAction.REQUEST_CODE_SENT, actor, request)
+    if actor is None:
+        _mail_by_task(dsr.pk, "code")
+    else:
+        _deliver_code(dsr, on_page=False)
+
+
+def _deliver_code(dsr: DataSubjectRequest, *, on_page: bool) -> None:
+    """A new code replaces the last one: its keyed hash and expiry stored, the code mailed
+    after the commit (never stored, logged or passed to a task)."""
     code = verification.new_code()
     dsr.verification_code_hash = verification.code_hash(request_id=dsr.pk, code=code)
     dsr.verification_expires_at = timezone.now() + verification.CODE_VALID_FOR
     dsr.save(update_fields=["verification_code_hash", "verification_expires_at"])
-    _step(dsr, AuditAction.REQUEST_CODE_SENT, actor, request)
     minutes = int(verification.CODE_VALID_FOR.total_seconds() // 60)
     # Asked from the public page: typed there; sent by staff: they ask the person for it.
-    _mail_person(dsr, "code", code=code, minutes=minutes, on_page=actor is None)
+    _mail_person(dsr, "code", code=code, minutes=minutes, on_page=on_page)
 
 
 def _verified(dsr: DataSubjectRequest, *, actor, note: str, request) -> None:
@@ -1149,7 +1222,9 @@ def _verified(dsr: DataSubjectRequest, *, actor, note: str, request) -> None:
     _mail_person(dsr, "identity_verified")
 
 
-def _close_refused(dsr: DataSubjectRequest, *, actor, ground: str, details: str, request) -> None:
+def _close_refused(
+    dsr: DataSubjectRequest, *, actor, ground: str, details: str, request, by_task=False
+) -> None:
     dsr.state = S.REFUSED
     dsr.refusal_ground = ground
     dsr.refusal_details = details
@@ -1165,14 +1240,19 @@ def _close_refused(dsr: DataSubjectRequest, *, actor, ground: str, details: str,
         ]
     )
     _step(dsr, AuditAction.REQUEST_REFUSED, actor, request, ground=str(ground))
-    _mail_person(
-        dsr,
-        "refused",
-        ground=RefusalGround(ground).label,
-        details=details,
-        authority_name=_("the CNIL (Commission nationale de l'informatique et des libertés)"),
-        authority_url="https://www.cnil.fr/en/plaintes",
-    )
+    if by_task:
+        _mail_by_task(dsr.pk, "refused")
+    else:
+        _mail_person(dsr, "refused", **_refusal_extra(dsr))
+
+
+def _refusal_extra(dsr: DataSubjectRequest) -> dict:
+    return {
+        "ground": RefusalGround(dsr.refusal_ground).label,
+        "details": dsr.refusal_details,
+        "authority_name": _("the CNIL (Commission nationale de l'informatique et des libertés)"),
+        "authority_url": "https://www.cnil.fr/en/plaintes",
+    }
 
 
 def _check_ground(ground: str, details: str) -> None:
@@ -1225,6 +1305,13 @@ def _mail_person(dsr: DataSubjectRequest, kind: str, **extra) -> None:
     mails.send_after_commit(
         [mails.person_mail(kind=kind, dsr=dsr, person=subject, **extra)], dsr_id=dsr.pk
     )
+
+
+def _mail_by_task(request_id, kind: str) -> None:
+    """Enqueue the public mail task after the commit (nothing if the step rolls back)."""
+    from .tasks import send_public_mail  # tasks.py imports this module
+
+    transaction.on_commit(lambda: send_public_mail.enqueue(str(request_id), kind))
 
 
 def _mail_officers(dsr: DataSubjectRequest, kind: str) -> None:
