@@ -6,7 +6,10 @@
 - Anyone (/rights/request/): the public form, then the 6-digit code mailed to the address (a
   new one on demand). The answer is the same whether the address is known or not; an unknown
   one gets a decoy kept in the session that behaves like a request whose code is never right:
-  the same messages, locked after as many wrong codes, refused after as many new codes.
+  the same messages, locked after as many wrong codes, refused after as many new codes. The
+  mails these pages cause are made and sent by a task (grove/rights/tasks.py), never within
+  the request, and the decoy enqueues the same task where a real request would (an id that
+  is no request): a known address does not answer slower.
 - The console (/rights/console/): CSMs and security officers (the steps they may take, as
   buttons and forms), client managers (read-only, their organization's users). Overdue requests
   come first. Another organization's request and a forged id get the same logged 404.
@@ -548,11 +551,12 @@ def public_verify_view(request):
         if pending.get("decoy"):
             pending["attempts"] = pending.get("attempts", 0) + 1
             request.session[PENDING_KEY] = pending
-            refusal = (
-                _locked_message()
-                if pending["attempts"] >= DECOY_MAX_ATTEMPTS
-                else _wrong_code_message()
-            )
+            if pending["attempts"] >= DECOY_MAX_ATTEMPTS:
+                # A real request's lock enqueues its refusal mail: the decoy, the same task.
+                actions.request_public_decoy(kind="refused")
+                refusal = _locked_message()
+            else:
+                refusal = _wrong_code_message()
         else:
             try:
                 dsr = actions.request_verify_code(
@@ -606,6 +610,8 @@ def public_resend_view(request):
     if pending.get("codes", 1) >= verification.MAX_CODES_SENT:
         refusal = _no_more_codes_message()
     elif pending.get("decoy"):
+        # A real request's new code is a task: the decoy enqueues the same one, for nothing.
+        actions.request_public_decoy(kind="code")
         refusal = ""
     else:
         refusal = _send_public_code(request, pending["id"])
