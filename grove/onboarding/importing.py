@@ -70,8 +70,8 @@ from .provisioning import (
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 500_000
-BATCH_SIZE = 5000
-AUDIT_IDS_PER_EVENT = 5000  # ids per audit event of a batch (one event per batch)
+BATCH_SIZE = 10_000  # lines; each batch costs a dozen round trips to the database
+AUDIT_IDS_PER_EVENT = 5000  # at most this many ids per audit event (a batch may need two)
 
 COLUMNS = ("email", "first_name", "last_name", "country", "job_type")
 REQUIRED_COLUMNS = ("email", "first_name", "last_name")
@@ -415,6 +415,7 @@ class Validator:
         # Lines the preview found new are taken as new without a look-up: the insert itself
         # finds any account created since (ON CONFLICT), then those lines are looked up.
         self.optimistic = False
+        self.staging_ready = False  # the commit's temporary table exists (_copy_users)
         # The organization's job types by exact name (as the preview wrote them) -> the text
         # of their id in COPY's format ("" -> none): the commit's fast path.
         self.job_ids: dict[str, str] = {}
@@ -987,7 +988,12 @@ def _insert_users(
     conflicts: list[Row] = []
     if connection.vendor == "postgresql":
         # {email: id}; a taken email is skipped.
-        inserted = _copy_users(prototype, batch.copy_text + "".join(map(_copy_line, people)))
+        inserted = _copy_users(
+            prototype,
+            batch.copy_text + "".join(map(_copy_line, people)),
+            create_staging=not validator.staging_ready,
+        )
+        validator.staging_ready = True
         if len(inserted) != len(people) + len(batch.fresh):
             conflicts = [row for row in rows if row.record.email not in inserted]
             taken = [
@@ -1072,39 +1078,42 @@ def _copy_text(value) -> str:
     )
 
 
-def _copy_users(prototype: User, copy_text: str) -> dict[str, str]:
+def _copy_users(prototype: User, copy_text: str, *, create_staging: bool) -> dict[str, str]:
     """COPY the batch's five columns into a temporary table, then one INSERT … SELECT into
     accounts_user, as the tenant under row-level security (its policy checks every row; COPY
     FROM itself is refused on a table with RLS). Ids are drawn by PostgreSQL and returned;
     each person gets their own unusable password hash; the other columns take the
-    prototype's values (organization, role, defaults)."""
+    prototype's values (organization, role, defaults). The temporary table is created by the
+    first batch of a commit (``create_staging``) and emptied by each INSERT (round trips are
+    what a loaded database server makes costly)."""
     table = User._meta.db_table
     quote = connection.ops.quote_name
     fields = [f for f in User._meta.concrete_fields if f.attname not in ("id", "password")]
     constant = [f for f in fields if f.attname not in STAGED]
     staged = ", ".join(quote(name) for name in STAGED)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} "  # noqa: S608 -- names only
-            "(email text, first_name text, last_name text, country text, job_type_id uuid) "
-            "ON COMMIT DROP"
-        )
+        if create_staging:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} "  # noqa: S608 -- names
+                "(email text, first_name text, last_name text, country text, job_type_id uuid) "
+                "ON COMMIT DROP"
+            )
         with cursor.cursor.copy(f"COPY {STAGING_TABLE} ({staged}) FROM STDIN") as copy:
             copy.write(copy_text)
         columns = ["id", "password", *STAGED, *(f.column for f in constant)]
         cursor.execute(
-            f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+            # The staged lines are moved: the table is left empty for the next batch.
+            f"WITH staged AS (DELETE FROM {STAGING_TABLE} RETURNING {staged}) "  # noqa: S608
+            f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "
             # An unusable password with a strong random suffix, as make_password(None) gives.
             f"SELECT gen_random_uuid(), '{UNUSABLE_PASSWORD_PREFIX}' || "
             "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), "
-            f"{staged}, {', '.join(['%s'] * len(constant))} FROM {STAGING_TABLE} "
+            f"{staged}, {', '.join(['%s'] * len(constant))} FROM staged "
             # The ids as text: they go to audit events as text anyway.
             "ON CONFLICT (email) DO NOTHING RETURNING email, id::text",
             [f.get_db_prep_save(getattr(prototype, f.attname), connection) for f in constant],
         )
-        inserted = dict(cursor.fetchall())
-        cursor.execute(f"DELETE FROM {STAGING_TABLE}")  # noqa: S608
-    return inserted
+        return dict(cursor.fetchall())
 
 
 def _update_users(
