@@ -4,8 +4,8 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from grove.privacy.datamap import SYSTEM, Category, Retention
@@ -139,6 +139,18 @@ class User(TenantOwnedModel, AbstractBaseUser):
     def is_erased(self) -> bool:
         """Erased: shown as a former member wherever their name would appear."""
         return self.erased_at is not None
+
+    @property
+    def display_name(self) -> str:
+        """The name others see: "Former member" once erased (never the blank left behind)."""
+        if self.erased_at is not None:
+            return gettext("Former member")
+        return self.full_name
+
+    @property
+    def display_email(self) -> str:
+        """The email others see: empty once erased (never the placeholder address)."""
+        return "" if self.erased_at is not None else self.email
 
     @property
     def is_operator_staff(self) -> bool:

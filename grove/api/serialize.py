@@ -27,14 +27,14 @@ def json_response(data) -> HttpResponse:
 def named(obj) -> dict | None:
     if obj is None:
         return None
-    return {"id": obj.pk, "name": getattr(obj, "full_name", None) or obj.name}
+    return {"id": obj.pk, "name": getattr(obj, "display_name", None) or obj.name}
 
 
 def person(user) -> dict | None:
     """A member as others see them: id and name (null: a former member)."""
     if user is None:
         return None
-    return {"id": user.pk, "name": user.full_name}
+    return {"id": user.pk, "name": user.display_name}
 
 
 @functools.cache
@@ -137,7 +137,7 @@ def comment(item) -> dict:
 def member(user) -> dict:
     return {
         "id": user.pk,
-        "name": user.full_name,
+        "name": user.display_name,
         "country": user.country.code if user.country else "",
         "job_type": named(user.job_type),
     }

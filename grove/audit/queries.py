@@ -150,9 +150,9 @@ def display_names(
         return names
     if include_org_users:
         names.org_users = {
-            pk: f"{first} {last}".strip()
-            for pk, first, last in User.objects.filter(pk__in=ids).values_list(
-                "pk", "first_name", "last_name"
+            pk: _shown_name(first, last, erased_at)
+            for pk, first, last, erased_at in User.objects.filter(pk__in=ids).values_list(
+                "pk", "first_name", "last_name", "erased_at"
             )
         }
     staff_ids = {e.actor_id for e in events if e.actor_id and e.actor_role in STAFF_ROLES} - set(
@@ -161,14 +161,21 @@ def display_names(
     if include_staff and staff_ids:
         with unscoped("access log: names of the staff members who appear in a client's log"):
             names.staff = {
-                pk: f"{first} {last}".strip()
-                for pk, first, last in User.objects.filter(
+                pk: _shown_name(first, last, erased_at)
+                for pk, first, last, erased_at in User.objects.filter(
                     pk__in=staff_ids, organization__isnull=True
                 )
                 .exclude(staff_role="")
-                .values_list("pk", "first_name", "last_name")
+                .values_list("pk", "first_name", "last_name", "erased_at")
             }
     return names
+
+
+def _shown_name(first: str, last: str, erased_at) -> str:
+    """``User.display_name`` from a values row: "Former member" once the person is erased."""
+    if erased_at is not None:
+        return gettext("Former member")
+    return f"{first} {last}".strip()
 
 
 def grants_by_id(events: Iterable[AuditEvent]) -> dict[uuid.UUID, AccessGrant]:
@@ -184,10 +191,10 @@ def actor_choices(*, include_org_users: bool) -> list[tuple[str, str]]:
     choices = [("", gettext("Everyone")), (STAFF_ACTOR, gettext("Grove staff"))]
     if include_org_users:
         choices += [
-            (str(pk), f"{first} {last}".strip())
-            for pk, first, last in User.objects.order_by("last_name", "first_name").values_list(
-                "pk", "first_name", "last_name"
-            )
+            (str(pk), _shown_name(first, last, erased_at))
+            for pk, first, last, erased_at in User.objects.order_by(
+                "last_name", "first_name"
+            ).values_list("pk", "first_name", "last_name", "erased_at")
         ]
     return choices
 

@@ -240,10 +240,11 @@ def _recent_imports(request, access: Access) -> list[dict]:
 
 def _who(item: UserImport, access: Access) -> str:
     if item.created_by_id is None:
-        return _("Command line")
+        # Unlinked by the person's erasure (a web upload), or the operators' command line.
+        return _("Former member") if item.source == "web" else _("Command line")
     person = item.created_by
     if person is not None and person.organization_id == access.organization.pk:
-        return person.full_name or person.email
+        return person.display_name or person.email
     return _("Grove staff")
 
 

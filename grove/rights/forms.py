@@ -262,7 +262,8 @@ class ErasureApprovalForm(forms.Form):
         self.needs_successor = needs_successor
         self._candidates = {str(user.pk): user for user in candidates}
         self.fields["successor_manager"].choices = [("", _("Choose a member"))] + [
-            (pk, f"{user.full_name} ({user.email})") for pk, user in self._candidates.items()
+            (pk, f"{user.display_name} ({user.display_email})")
+            for pk, user in self._candidates.items()
         ]
         self.fields["successor_manager"].required = needs_successor
         if not needs_successor:

@@ -202,13 +202,13 @@ def _step_rows(dsr: DataSubjectRequest, *, viewer: str, user) -> list[dict]:
         if actor is None:
             who = _("Grove")
         elif viewer == "staff":
-            who = actor.full_name or actor.email
+            who = actor.display_name or actor.email
         elif actor.pk == user.pk:
             who = _("You")
         elif actor.staff_role:
             who = _("Grove staff")
         elif viewer == "subject" or actor.organization_id == dsr.organization_id:
-            who = actor.full_name or _("A member of your organization")
+            who = actor.display_name or _("A member of your organization")
         else:
             who = _("Grove staff")
         shown_note = viewer == "staff" or (
@@ -286,7 +286,13 @@ def _names(user_ids) -> dict:
         return {
             user.pk: user
             for user in User.objects.filter(pk__in=ids).only(
-                "id", "first_name", "last_name", "email", "staff_role", "organization_id"
+                "id",
+                "first_name",
+                "last_name",
+                "email",
+                "staff_role",
+                "organization_id",
+                "erased_at",
             )
         }
 
@@ -312,9 +318,9 @@ def _annotate(rows, now) -> list[dict]:
                 "due_soon": dsr.is_open and now < dsr.due_at <= soon,
                 "state_label": RequestState(dsr.state).label,
                 "type_label": RequestType(dsr.request_type).label,
-                "subject_name": (subject.full_name if subject else "") or _("Former member"),
-                "subject_email": subject.email if subject else "",
-                "handler_name": (handler.full_name or handler.email) if handler else "",
+                "subject_name": (subject.display_name if subject else "") or _("Former member"),
+                "subject_email": subject.display_email if subject else "",
+                "handler_name": (handler.display_name or handler.display_email) if handler else "",
                 "organization_name": organization.name if organization else "",
             }
         )

@@ -48,7 +48,7 @@ class AssignmentForm(forms.Form):
         self._csms = {str(u.pk): u for u in assignable_csms()}
         self._organizations = {str(o.pk): o for o in assignable_organizations()}
         self.fields["csm"].choices = [
-            (pk, f"{u.full_name} ({u.email})") for pk, u in self._csms.items()
+            (pk, f"{u.display_name} ({u.display_email})") for pk, u in self._csms.items()
         ]
         self.fields["organization"].choices = [
             (pk, o.name) for pk, o in sorted(self._organizations.items(), key=lambda i: i[1].name)

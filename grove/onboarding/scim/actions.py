@@ -104,7 +104,8 @@ def scim_user_create(*, organization, state: UserState, request=None):
 
     record = _clean(organization, state)
     existing = User.objects.filter(email=record.email).first()  # this organization only
-    if existing is not None and existing.deprovisioned_at is None:
+    if existing is not None and (existing.deprovisioned_at is None or existing.is_erased):
+        # An erased person's placeholder address never comes back to life.
         raise ScimError(409, "uniqueness", "userName is already taken.")
     result = _provision(organization, record, request=request, invite=state.active)
     user = result.user

@@ -103,8 +103,12 @@ def _base_url(request: HttpRequest) -> str:
 
 
 def _users():
-    # The tenant scope gives this organization's users only; the deprovisioned are gone.
-    return User.objects.select_related("job_type").filter(deprovisioned_at__isnull=True)
+    # The tenant scope gives this organization's users only; the deprovisioned are gone, and
+    # so are the erased: their anonymised row is no one to an identity provider (and a PUT
+    # must never write a person back onto it).
+    return User.objects.select_related("job_type").filter(
+        deprovisioned_at__isnull=True, erased_at__isnull=True
+    )
 
 
 def _user_or_404(user_id: str, call: ScimCall):
