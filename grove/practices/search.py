@@ -100,7 +100,7 @@ def ranked_page(base, text: str, *, offset: int, limit: int) -> list:
     from django.db.models.functions import Concat
 
     from .models import Practice
-    from .queries import _START, _STOP, highlighted_snippet
+    from .queries import _START, _STOP, for_lists, highlighted_snippet
 
     query = search_query(text)
     candidates = (
@@ -124,9 +124,9 @@ def ranked_page(base, text: str, *, offset: int, limit: int) -> list:
     config = Case(When(language="fr", then=Value("grove_fr")), default=Value("grove_en"))
     rows = {
         practice.pk: practice
-        for practice in Practice.objects.filter(pk__in=[pk for pk, _rank in ranked])
-        .select_related("author", "topic")
-        .annotate(
+        for practice in for_lists(
+            Practice.objects.filter(pk__in=[pk for pk, _rank in ranked])
+        ).annotate(
             headline=SearchHeadline(
                 Concat(F("title"), Value(" — "), F("body"), output_field=TextField()),
                 query,
