@@ -1251,7 +1251,7 @@ def _refusal_extra(dsr: DataSubjectRequest) -> dict:
         "ground": RefusalGround(dsr.refusal_ground).label,
         "details": dsr.refusal_details,
         "authority_name": _("the CNIL (Commission nationale de l'informatique et des libertés)"),
-        "authority_url": "https://www.cnil.fr/en/plaintes",
+        "authority_url": "https://www.cnil.fr/fr/plaintes",
     }
 
 

@@ -95,7 +95,7 @@ def test_every_persons_mail_renders_whole(language, alice, make_request):
         "ground": RefusalGround.LEGAL_HOLD.label,
         "details": "Some details",
         "authority_name": "the CNIL",
-        "authority_url": "https://www.cnil.fr/en/plaintes",
+        "authority_url": "https://www.cnil.fr/fr/plaintes",
         "link": "https://grove.example/rights/exports/token/",
         "expires_at": dsr.due_at,
         "fields": ["First name"],
@@ -118,7 +118,7 @@ def test_the_refusal_mail_states_the_ground_details_and_the_right_to_complain(al
         ground=RefusalGround.LEGAL_CLAIMS.label,
         details="Needed for the ongoing case 2027-14.",
         authority_name="the CNIL",
-        authority_url="https://www.cnil.fr/en/plaintes",
+        authority_url="https://www.cnil.fr/fr/plaintes",
     ).body
     assert "Needed to establish, exercise or defend legal claims" in body
     assert "Needed for the ongoing case 2027-14." in body
