@@ -39,6 +39,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_countries import countries
 
 from grove.accounts.models import OrgRole, StaffRole, User
@@ -457,11 +458,11 @@ def request_verify_code(*, dsr_id, code: str, request=None) -> DataSubjectReques
         if left <= 0:
             message = str(REFUSALS["locked"])
         else:
-            message = (
-                str(REFUSALS["code_wrong"])
-                + " "
-                + str(_("%(left)s attempt(s) left.") % {"left": left})
-            )
+            message = ngettext(
+                "This code is not the right one. %(left)s attempt left.",
+                "This code is not the right one. %(left)s attempts left.",
+                left,
+            ) % {"left": left}
         event = outcome["event"]
         raise StepRefused(message, event_fields=_fields_of(event), event_public_id=event.public_id)
     return result
