@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "grove.onboarding",
     "grove.rights",
     "grove.subprocessors",
+    "grove.retention",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +248,14 @@ GROVE_HOSTING_REPLICA_REGION = env.str(
 GROVE_RETENTION_GRACE_DAYS = env.int("GROVE_RETENTION_GRACE_DAYS", default=30)
 # Days logs are kept after the contract's end.
 GROVE_RETENTION_LOG_DAYS = env.int("GROVE_RETENTION_LOG_DAYS", default=90)
+# Days before the purge the client's managers get the last notice (with the export link).
+GROVE_RETENTION_WARNING_DAYS = env.int("GROVE_RETENTION_WARNING_DAYS", default=7)
+# Rows deleted per transaction by the purge (each batch commits on its own: short locks).
+GROVE_RETENTION_BATCH_SIZE = env.int("GROVE_RETENTION_BATCH_SIZE", default=2000)
+# Seconds the purge sleeps between batches, to leave the database to the live tenants.
+GROVE_RETENTION_BATCH_PAUSE = env.float("GROVE_RETENTION_BATCH_PAUSE", default=0.0)
+# Key signing the deletion certificates (HMAC-SHA256; default: AUDIT_HASH_KEY). Keep it stable.
+GROVE_RETENTION_CERTIFICATE_KEY = env.str("GROVE_RETENTION_CERTIFICATE_KEY", default="")
 
 # --- Data-subject requests (grove/rights) -------------------------------------------------
 # Months to answer (GDPR Art. 12(3)), and the most an extension may add.

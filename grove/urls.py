@@ -25,6 +25,9 @@ urlpatterns = [
     path("rights/", include("grove.rights.urls")),
     # The subprocessor registry's changes and notices (staff and client managers).
     path("subprocessor-registry/", include("grove.subprocessors.urls")),
+    # Retention: the contract's end, legal holds, purges and certificates (staff), and the
+    # organization export the client's managers download from the notice mail.
+    path("retention/", include("grove.retention.urls")),
     # Public, no login: /privacy, /subprocessors(.json|.atom), generated from live configuration.
     path("", include("grove.privacy.urls")),
 ]

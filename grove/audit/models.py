@@ -86,6 +86,17 @@ class AuditAction(models.TextChoices):
     NOTICE_ACKNOWLEDGED = "subprocessor.notice_acknowledged", _("Client notice acknowledged")
     NOTICE_OBJECTED = "subprocessor.notice_objected", _("Client objected to a notice")
     OBJECTION_RESOLVED = "subprocessor.objection_resolved", _("Client objection resolved")
+    # Retention (grove/retention): the contract's end, holds, the purges and their certificates.
+    CONTRACT_ENDED = "retention.contract_ended", _("Contract ended")
+    RETENTION_NOTICE_SENT = "retention.notice_sent", _("Retention notice sent to the managers")
+    ORG_EXPORT_CREATED = "retention.org_export_created", _("Organization export prepared")
+    ORG_EXPORT_DOWNLOADED = "retention.org_export_downloaded", _("Organization export downloaded")
+    HOLD_PLACED = "retention.hold_placed", _("Legal hold placed")
+    HOLD_RELEASED = "retention.hold_released", _("Legal hold released")
+    PURGE_HELD = "retention.purge_held", _("Purge postponed by a legal hold")
+    PURGE_STARTED = "retention.purge_started", _("Purge started")
+    PURGE_COMPLETED = "retention.purge_completed", _("Purge completed")
+    CERTIFICATE_SENT = "retention.certificate_sent", _("Deletion certificate sent")
     # The log itself.
     ANCHOR_WRITTEN = "audit.anchor_written", _("Access-log anchor written")
     PURGED = "audit.purged", _("Access-log events purged")

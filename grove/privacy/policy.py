@@ -155,6 +155,13 @@ ACTIVITIES = {
         ),
         (CLIENT_USERS,),
     ),
+    "retention": (
+        gettext_lazy(
+            "Retention: legal holds placed by our security officer, the export of your "
+            "organization's data offered before its deletion, and the deletion certificates."
+        ),
+        (CLIENT_USERS, STAFF),
+    ),
 }
 
 

@@ -32,8 +32,9 @@ class CsmAssignment(TenantOwnedModel):
     DATA_MAP = {
         "id": SYSTEM,
         "organization": SYSTEM,
-        "csm": (Category.PERSON_REFERENCE, Retention.SYSTEM),
-        "assigned_by": (Category.PERSON_REFERENCE, Retention.SYSTEM),
+        # Kept while the organization's logs are (who served it), purged with them.
+        "csm": (Category.PERSON_REFERENCE, Retention.CONTRACT_PLUS_90D),
+        "assigned_by": (Category.PERSON_REFERENCE, Retention.CONTRACT_PLUS_90D),
         "assigned_at": SYSTEM,
         "ended_at": SYSTEM,
     }

@@ -34,6 +34,12 @@ class Organization(models.Model):
         ACTIVE = "active", _("Active")
         ENDED = "ended", _("Contract ended")
         PURGED = "purged", _("Personal data purged")
+        # Logs purged too: only the tombstone remains (name, dates, deletion certificates).
+        TOMBSTONE = "tombstone", _("Closed: only the tombstone remains")
+
+    class EndReason(models.TextChoices):
+        CONTRACT_END_DATE = "end_date", _("The contract's end date passed")
+        ENDED_EARLY = "early", _("Ended early by the operator")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
@@ -50,6 +56,14 @@ class Organization(models.Model):
     # file a rectification request that the CSM applies).
     members_may_rectify = models.BooleanField(default=True, db_default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The contract lifecycle (grove/retention): when and why it ended, the notices sent to the
+    # client's managers, and when the personal data then the logs were purged.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
+    end_notice_sent_at = models.DateTimeField(null=True, blank=True)
+    purge_warning_sent_at = models.DateTimeField(null=True, blank=True)
+    data_purged_at = models.DateTimeField(null=True, blank=True)
+    logs_purged_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager(scope_field="id")
 
@@ -65,6 +79,12 @@ class Organization(models.Model):
         "erasure_deletes_practices": SYSTEM,
         "members_may_rectify": SYSTEM,
         "created_at": SYSTEM,
+        "ended_at": SYSTEM,
+        "end_reason": SYSTEM,
+        "end_notice_sent_at": SYSTEM,
+        "purge_warning_sent_at": SYSTEM,
+        "data_purged_at": SYSTEM,
+        "logs_purged_at": SYSTEM,
     }
 
     class Meta:

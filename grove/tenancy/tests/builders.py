@@ -41,6 +41,12 @@ from grove.practices.models import (
     Tag,
     Topic,
 )
+from grove.retention.models import (
+    DeletionCertificate,
+    LegalHold,
+    OrganizationExport,
+    PurgeKind,
+)
 from grove.rights.models import (
     Channel,
     DataSubjectRequest,
@@ -325,6 +331,29 @@ BUILDERS: dict[type[models.Model], RowBuilder] = {
     NoticeDelivery: RowBuilder(
         new=lambda org: NoticeDelivery(organization=org, notice=new_change_notice()),
         change=("acknowledged_at", timezone.now),
+    ),
+    LegalHold: RowBuilder(
+        new=lambda org: LegalHold(
+            organization=org,
+            reason="Built hold",
+            until=timezone.now().date() + datetime.timedelta(days=30),
+            placed_by=staff_user(),
+        ),
+        change=("reason", lambda: "Changed reason"),
+    ),
+    DeletionCertificate: RowBuilder(
+        new=lambda org: DeletionCertificate(
+            organization=org,
+            kind=PurgeKind.USER,
+            rule="built",
+            due_on=timezone.now().date(),
+            run_by="test",
+        ),
+        change=("total_rows", lambda: 42),
+    ),
+    OrganizationExport: RowBuilder(
+        new=lambda org: OrganizationExport(organization=org),
+        change=("download_count", lambda: 3),
     ),
 }
 

@@ -1,0 +1,1 @@
+urlpatterns: list = []  # the organization export download (helper fills in)

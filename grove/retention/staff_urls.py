@@ -1,0 +1,1 @@
+urlpatterns: list = []  # the staff pages (helper fills in)
