@@ -59,7 +59,9 @@ class Organization(models.Model):
     # The contract lifecycle (grove/retention): when and why it ended, the notices sent to the
     # client's managers, and when the personal data then the logs were purged.
     ended_at = models.DateTimeField(null=True, blank=True)
-    end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
+    end_reason = models.CharField(
+        max_length=10, choices=EndReason.choices, blank=True, default="", db_default=""
+    )
     end_notice_sent_at = models.DateTimeField(null=True, blank=True)
     purge_warning_sent_at = models.DateTimeField(null=True, blank=True)
     data_purged_at = models.DateTimeField(null=True, blank=True)

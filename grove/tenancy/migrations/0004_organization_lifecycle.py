@@ -28,6 +28,8 @@ class Migration(migrations.Migration):
                     ("end_date", "The contract's end date passed"),
                     ("early", "Ended early by the operator"),
                 ],
+                db_default="",
+                default="",
                 max_length=10,
             ),
         ),
