@@ -1,0 +1,37 @@
+"""Background tasks of retention (django-tasks).
+
+Scheduling: django-tasks has no periodic scheduler, so ``enforce_retention_daily`` is enqueued
+from the host's scheduler once a day (``manage.py enforce_retention --enqueue``), or the command
+runs the same work directly (docs/operations.md). Running it twice a day is harmless: a second
+run finds nothing new to do.
+
+``build_organization_export_task`` builds an ended organization's export (the notices wait for
+it); its argument is the export's id, nothing else.
+"""
+
+from django_tasks import task
+
+from .enforce import enforce_retention
+
+
+class RetentionRunFailed(RuntimeError):
+    """Some organization failed (the others ran): the task ends failed, the logs say which."""
+
+
+@task()
+def enforce_retention_daily() -> dict:
+    """The daily run (every organization); returns counts per step and result. Raises after
+    the run if an organization failed, so that the task shows as failed."""
+    report = enforce_retention(run_by="scheduler")
+    if not report.ok:
+        failed = sorted({o.organization_id for o in report.failures})
+        raise RetentionRunFailed(f"retention run failed for organization(s) {failed}")
+    return report.summary()
+
+
+@task()
+def build_organization_export_task(export_id: str) -> None:
+    """Build the organization export ``export_id`` (a ZIP in the default storage)."""
+    from .org_export import build_organization_export
+
+    build_organization_export(export_id)
