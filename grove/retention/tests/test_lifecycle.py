@@ -185,7 +185,7 @@ def test_a_contract_not_started_yet_is_refused(security_officer, org_a):
         Organization.objects.filter(pk=org_a.pk).update(
             contract_start=TODAY + datetime.timedelta(days=3)
         )
-    org_a.refresh_from_db()
+    org_a = _row(org_a)
 
     with pytest.raises(ValidationError):
         contract_end_early(actor=security_officer, organization=org_a, reason="Cancelled")
