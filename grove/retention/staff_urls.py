@@ -1,1 +1,20 @@
-urlpatterns: list = []  # the staff pages (helper fills in)
+"""The staff retention pages (names in the "retention" namespace; see grove/retention/urls.py)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("certificates/<uuid:certificate_id>/", views.certificate, name="certificate"),
+    path(
+        "certificates/<uuid:certificate_id>/json/",
+        views.certificate_json,
+        name="certificate_json",
+    ),
+    path("<slug:slug>/", views.organization, name="organization"),
+    path("<slug:slug>/dry-run/", views.dry_run, name="dry_run"),
+    path("<slug:slug>/end-early/", views.end_early, name="end_early"),
+    path("<slug:slug>/holds/", views.hold_place, name="hold_place"),
+    path("<slug:slug>/holds/<uuid:hold_id>/release/", views.hold_release, name="hold_release"),
+]
