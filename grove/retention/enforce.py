@@ -38,7 +38,7 @@ from grove.privacy.retention import grace_days, log_days, purge_date
 from grove.tenancy.context import unscoped
 from grove.tenancy.models import Organization
 
-from . import holds, lifecycle, notices, org_export
+from . import holds, lifecycle, notices, org_export, plan
 from .models import CertificateStatus, DeletionCertificate, ExportStatus, PurgeKind
 
 logger = logging.getLogger(__name__)
@@ -328,7 +328,7 @@ class _Run:
                 DUE,
                 kind=certificate.kind,
                 certificate=str(certificate.pk),
-                counts=_purge_module().dry_run_counts(org, certificate.kind),
+                counts=plan.dry_run_counts(org, certificate.kind),
             )
             return
         done = _purge_module().run_organization_purge(
@@ -416,7 +416,7 @@ class _Run:
                 kind,
                 DUE,
                 due_on=due_on.isoformat(),
-                counts=_purge_module().dry_run_counts(org, kind),
+                counts=plan.dry_run_counts(org, kind),
             )
             return
         certificate = _purge_module().run_organization_purge(
