@@ -645,6 +645,40 @@ def _erase(subject) -> tuple[dict[str, dict[str, int]], list[tuple[object, str]]
     return work.split_counts(), work.files, set(work.tables)
 
 
+def erase_for_retention(
+    subject,
+) -> tuple[dict[tuple[type[models.Model], str], list], list[tuple[object, str]], set[str]]:
+    """The erasure of ``subject`` for a retention purge (a departed member, grove/retention):
+    no request, no actor check, no ledger entry, inside the caller's transaction and scope.
+
+    Returns the primary keys touched per (model, treatment) (for the deletion certificate's
+    digests), the files to delete after the commit and the touched tables (to vacuum): the
+    caller deletes the files and vacuums.
+    """
+    organization = subject.organization
+    work = _gather(
+        subject, deletes_practices=bool(organization and organization.erasure_deletes_practices)
+    )
+    rows: dict[tuple[type[models.Model], str], list] = {}
+
+    def add(model, treatment: str, pks) -> None:
+        if pks:
+            rows.setdefault((model, treatment), []).extend(pks)
+
+    for queryset, _name in work.unlinks:
+        add(queryset.model, Treatment.UNLINK, list(queryset.values_list("pk", flat=True)))
+    for queryset, _values in work.keeps:
+        add(queryset.model, Treatment.KEEP, list(queryset.values_list("pk", flat=True)))
+    for collector in work.deletes:
+        for model, instances in collector.data.items():
+            add(model, Treatment.DELETE, [instance.pk for instance in instances])
+        for queryset in collector.fast_deletes:
+            add(queryset.model, Treatment.DELETE, list(queryset.values_list("pk", flat=True)))
+    add(_user_model(), Treatment.KEEP, [subject.pk])
+    _counts, files, tables = _erase(subject)
+    return rows, files, tables
+
+
 def _anonymise_user(subject) -> None:
     user_model = _user_model()
     declared = declared_map(user_model) or {}
