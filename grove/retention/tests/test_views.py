@@ -541,3 +541,43 @@ def test_certificates_of_other_organizations_and_forged_ids_are_404(
         staff_client(tech).get(reverse("retention:certificate", args=[certificate.pk])).status_code
         == 404
     )
+
+
+# --- The next purge's dry run -----------------------------------------------------------
+
+
+def test_the_dry_run_counts_what_the_next_purge_would_delete_and_changes_nothing(
+    staff_client, serving_csm, org_a, alice, bob
+):
+    from grove.accounts.models import User
+
+    client = staff_client(serving_csm)
+    url = reverse("retention:dry_run", args=[org_a.slug])
+    response = client.get(url, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "<html" not in response.content.decode()  # the fragment htmx swaps in
+    rows = {row["model"]: row for row in response.context["rows"]}
+    assert any(model.endswith("User") for model in rows), rows
+    assert response.context["total"] == sum(row["rows"] for row in rows.values())
+    with unscoped("test: read"):
+        assert User.objects.filter(organization=org_a, erased_at__isnull=True).count() == 2
+    # Without htmx: the full page (the link's fallback).
+    full = client.get(url)
+    assert "<html" in full.content.decode()
+    assert [e.details["page"] for e in events(AuditAction.VIEW)] == [
+        "retention.dry_run",
+        "retention.dry_run",
+    ]
+
+
+def test_the_dry_run_of_another_organization_is_a_404(staff_client, serving_csm, org_b):
+    response = staff_client(serving_csm).get(reverse("retention:dry_run", args=[org_b.slug]))
+    assert response.status_code == 404
+
+
+def test_the_staff_console_links_to_the_retention_pages(staff_client, serving_csm, tech, org_a):
+    client = staff_client(serving_csm)
+    assert OVERVIEW in client.get(reverse("staff:home")).content.decode()
+    organization_page = client.get(reverse("staff:organization", args=[org_a.slug]))
+    assert page(org_a) in organization_page.content.decode()
+    assert OVERVIEW not in staff_client(tech).get(reverse("staff:home")).content.decode()
