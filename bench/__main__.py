@@ -17,7 +17,11 @@ and recreates that database. Each prints one line per measure,
                 memory (bench/onboarding.py), about a minute;
 ``rights``      one person's personal-data export at 1,000,000 users and 10,000,000 access-log
                 events vs 10,000 and 100,000 (bench/rights.py), mostly loading the events
-                (BENCH_SCALE=small: 100,000 and 1,000,000 vs 1,000 and 10,000).
+                (BENCH_SCALE=small: 100,000 and 1,000,000 vs 1,000 and 10,000);
+``retention``   purging an organization of 100,000 users, 1,000,000 practices and reactions and
+                5,000,000 access-log events while another organization's feed is served under
+                wrk: its p99 during the purge vs before, the purge's duration and rows/s
+                (bench/retention.py).
 
 The exit status is 0 when every measure meets its target, 1 otherwise.
 """
@@ -30,7 +34,7 @@ import sys
 
 from .common import database_url
 
-BENCHMARKS = ("rls", "access_log", "practices", "onboarding", "rights")
+BENCHMARKS = ("rls", "access_log", "practices", "onboarding", "rights", "retention")
 
 
 def main(argv=None) -> int:
