@@ -285,7 +285,9 @@ def _notify_step(certificate, step: Step, organization) -> DeletionCertificate:
     except ImportError:
         logger.warning("retention: no notices module, certificate %s not mailed", certificate.pk)
         return certificate
-    send_certificate_to_managers(certificate)
+    with unscoped(SCOPE_REASON):
+        # The certificate's organization and its managers are read across tenants.
+        send_certificate_to_managers(certificate)
     with transaction.atomic(), unscoped(SCOPE_REASON):
         certificate = _locked(certificate)
         certificate.managers_notified_at = timezone.now()

@@ -13,7 +13,6 @@ from grove.retention import purge
 from grove.retention.certificates import ids_digest, verify_certificate
 from grove.retention.models import CertificateStatus, DeletionCertificate, PurgeKind
 from grove.retention.plan import dry_run_counts
-from grove.rights.models import DataSubjectRequest
 from grove.rights.tests.test_erasure_support import search_blindly
 from grove.tenancy.context import unscoped
 from grove.tenancy.models import Organization
@@ -245,4 +244,3 @@ def test_the_managers_get_the_certificate_before_their_accounts_go(retention_wor
     assert seen == [(certificate.pk, "bob@a.example", seen[0][2])]
     assert seen[0][2] > 0
     assert certificate.managers_notified_at is not None
-    assert DataSubjectRequest  # noqa: B018
