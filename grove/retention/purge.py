@@ -353,7 +353,8 @@ def _completed(certificate, organization, *, now) -> DeletionCertificate:
         certificate = _locked(certificate)
         certificate.vacuum = vacuum
         certificate.status = CertificateStatus.COMPLETED
-        certificate.completed_at = now or timezone.now()
+        # ``now`` may be a simulated day ahead (enforce_retention --now): never before it.
+        certificate.completed_at = max(now, timezone.now()) if now else timezone.now()
         certificate.progress.pop("cursor", None)
         entries = certificates.entries_of(certificate)
         certificate.ids_digest = certificates.certificate_digest(entries)
@@ -420,6 +421,8 @@ def purge_departed_user(*, user, rule: str, due_on, run_by: str) -> DeletionCert
     user_model = get_user_model()
     with transaction.atomic(), unscoped(SCOPE_REASON):
         subject = user_model._base_manager.select_for_update(of=("self",)).get(pk=user.pk)
+        if subject.organization_id is None:
+            raise ValueError("only a client organization's member is purged this way")
         certificate = DeletionCertificate._base_manager.create(
             organization_id=subject.organization_id,
             kind=PurgeKind.USER,

@@ -13,6 +13,7 @@ from grove.retention import purge
 from grove.retention.certificates import ids_digest, verify_certificate
 from grove.retention.models import CertificateStatus, DeletionCertificate, PurgeKind
 from grove.retention.plan import dry_run_counts
+from grove.rights.models import DataSubjectRequest
 from grove.rights.tests.test_erasure_support import search_blindly
 from grove.tenancy.context import unscoped
 from grove.tenancy.models import Organization
@@ -66,6 +67,10 @@ def test_the_data_purge_deletes_the_organizations_data_and_anonymises_its_users(
     practices = _pks(Practice, org)
     reactions = _pks(Reaction, org)
     users = _pks(get_user_model(), org)
+    with unscoped("test"):
+        DataSubjectRequest._base_manager.filter(pk=a.dsr.pk).update(
+            rectification={"first_name": {"before": "Alice", "after": "Alicia"}}
+        )
     certificate = purge_data(org)
 
     assert certificate.status == CertificateStatus.COMPLETED
@@ -86,6 +91,8 @@ def test_the_data_purge_deletes_the_organizations_data_and_anonymises_its_users(
     # Kept longer: the users (anonymised), the requests, the access log.
     assert counts["accounts.User"] == 3
     assert counts["rights.DataSubjectRequest"] == 1
+    with unscoped("test"):
+        assert DataSubjectRequest._base_manager.get(pk=a.dsr.pk).rectification == {}
     assert counts["audit.AuditEvent"] > 0
     with unscoped("test"):
         for user in get_user_model()._base_manager.filter(organization_id=org.pk):
