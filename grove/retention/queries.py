@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from grove.accounts.models import StaffRole, User
 from grove.privacy.datamap import Retention
@@ -35,6 +36,29 @@ ALL_ORGANIZATIONS_ROLES = frozenset({StaffRole.SECURITY_OFFICER, StaffRole.SECUR
 # Roles that may open the retention pages at all (a CSM: only the organizations they serve).
 RETENTION_ROLES = ALL_ORGANIZATIONS_ROLES | {StaffRole.CSM}
 LATEST_CERTIFICATES = 3
+# What a purge did to a model's rows (the engine's codes), as the pages say it.
+ACTION_LABELS = {
+    "deleted": gettext_lazy("deleted"),
+    "anonymised": gettext_lazy("anonymised"),
+    "fields cleared": gettext_lazy("with fields cleared"),
+    "unlinked": gettext_lazy("unlinked"),
+}
+
+
+def action_label(code: str) -> str:
+    return str(ACTION_LABELS.get(code, code))
+
+
+def labelled(rows: list[dict]) -> list[dict]:
+    """Dry-run or certificate rows with ``action_label`` (translated) and the categories as
+    one string."""
+    result = []
+    for row in rows:
+        category = row.get("category", "")
+        if isinstance(category, list | tuple):
+            category = ", ".join(str(c) for c in category)
+        result.append({**row, "category": category, "action_label": action_label(row["action"])})
+    return result
 
 
 # --- Who may see and do what ----------------------------------------------------------------
@@ -269,10 +293,8 @@ def certificates_of(organization: Organization) -> list[DeletionCertificate]:
 
 def certificate_models(certificate: DeletionCertificate) -> list[dict]:
     """The certificate's per-model entries (model, category, action, rows, ids_digest) as the
-    certificate states them, the categories joined for display."""
-    return [
-        {**entry, "category": ", ".join(entry["category"])} for entry in entries_of(certificate)
-    ]
+    certificate states them, ready to show."""
+    return labelled(entries_of(certificate))
 
 
 # --- The overview ---------------------------------------------------------------------------

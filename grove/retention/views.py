@@ -259,7 +259,7 @@ def dry_run(request, slug):
 
     org = queries.organization_for_retention(user=request.user, slug=slug, request=request)
     next_purge = queries.next_purge(org)
-    rows = dry_run_counts(org, next_purge[0]) if next_purge else []
+    rows = queries.labelled(dry_run_counts(org, next_purge[0])) if next_purge else []
     _record_view(
         request,
         organization=org,

@@ -1,0 +1,121 @@
+"""The legal-hold journey in a real browser (Debian's chromium driven by Playwright), on a
+phone: a security officer opens an organization's retention page, places a hold on the whole
+organization, sees it listed in force, then releases it. Screenshots go to var/artifacts/."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+from grove.accounts.tests.test_browser_login import (  # the live server over plain HTTP
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    http_live_server,  # noqa: F401 -- a fixture
+)
+from grove.audit.models import AuditAction, AuditEvent
+from grove.core.testing.fixtures import log_in_verified_staff
+from grove.retention.models import LegalHold
+from grove.tenancy.context import unscoped
+
+ARTIFACTS = Path(settings.BASE_DIR) / "var" / "artifacts"
+
+pytestmark = pytest.mark.browser
+
+
+def _staff_cookie(user, url: str) -> dict:
+    """A staff session with the second factor verified (its own tests cover that page)."""
+    client = Client()
+    log_in_verified_staff(client, user)
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies["sessionid"].value,
+        "url": url,
+    }
+
+
+def _no_horizontal_scroll(page) -> bool:
+    return (
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        <= 0
+    )
+
+
+def test_a_security_officer_places_then_releases_a_legal_hold(
+    http_live_server,  # noqa: F811
+    security_officer,
+    org_a,
+    alice,
+    bob,
+):
+    from playwright.sync_api import expect, sync_playwright
+
+    if not CHROMIUM.exists():
+        if os.environ.get("GROVE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"GROVE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    base = http_live_server.url
+    until = timezone.localdate() + datetime.timedelta(days=45)
+    cookie = _staff_cookie(security_officer, base)  # before Playwright's event loop starts
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 390, "height": 844})
+            context.add_cookies([cookie])
+            page = context.new_page()
+            page.goto(base + "/staff/")
+            page.get_by_role("link", name="Retention", exact=True).click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Retention")
+            page.get_by_role("link", name="Organization A").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Retention: Organization A")
+            expect(page.get_by_text("No legal hold on this organization.")).to_be_visible()
+            # The next purge's counts arrive by htmx, in place of the link.
+            expect(page.locator("#dry-run .purge-counts")).to_be_visible()
+            assert _no_horizontal_scroll(page)
+
+            page.get_by_text("Place a legal hold").click()
+            expect(page.get_by_label("The whole organization")).to_be_checked()
+            page.get_by_label("Until (inclusive)").fill(until.isoformat())
+            page.get_by_label("Reason", exact=True).fill("Litigation hold, counsel ticket LEGAL-77")
+            page.get_by_role("button", name="Place the hold").click()
+
+            expect(page.get_by_role("status").first).to_contain_text("Legal hold placed")
+            hold_card = page.locator("#holds li.request-card")
+            expect(hold_card).to_have_count(1)
+            expect(hold_card).to_contain_text("Hold on the whole organization")
+            expect(hold_card).to_contain_text("In force")
+            expect(hold_card).to_contain_text(until.isoformat())
+            expect(hold_card).to_contain_text("LEGAL-77")
+            expect(page.get_by_role("note")).to_contain_text("A legal hold is in force")
+            assert _no_horizontal_scroll(page)
+            page.screenshot(path=str(ARTIFACTS / "retention-hold-placed-phone.png"), full_page=True)
+
+            hold_card.get_by_text("Release this hold").click()
+            hold_card.get_by_label("Why the hold is released").fill("Case settled")
+            hold_card.get_by_role("button", name="Release the hold").click()
+
+            expect(page.get_by_role("status").first).to_contain_text("Legal hold released")
+            expect(hold_card).to_contain_text("Released")
+            expect(hold_card).to_contain_text("Case settled")
+            expect(hold_card).not_to_contain_text("In force")
+            expect(page.get_by_role("note")).to_have_count(0)
+            assert _no_horizontal_scroll(page)
+            page.screenshot(
+                path=str(ARTIFACTS / "retention-hold-released-phone.png"), full_page=True
+            )
+        finally:
+            browser.close()
+
+    with unscoped("test: read"):
+        [hold] = LegalHold.objects.all()
+        actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert hold.until == until
+    assert hold.released_at is not None
+    assert {AuditAction.HOLD_PLACED, AuditAction.HOLD_RELEASED, AuditAction.VIEW} <= actions
