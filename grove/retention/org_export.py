@@ -457,6 +457,12 @@ def _mark_failed(export_id, organization_id) -> None:
         )
 
 
+def _reloaded(export: OrganizationExport) -> OrganizationExport:
+    with tenant_context(export.organization_id):
+        export.refresh_from_db()
+    return export
+
+
 def build_organization_export(export_id) -> OrganizationExport | None:
     """Build a PENDING export: the ZIP stored, then READY with its size and SHA-256 and
     ORG_EXPORT_CREATED recorded (counts only). Returns the export (None for an unknown id).
@@ -478,8 +484,7 @@ def build_organization_export(export_id) -> OrganizationExport | None:
     if organization.status in PURGED_STATUSES:
         logger.warning("organization export %s: the organization is purged", export.pk)
         _mark_failed(export.pk, organization.pk)
-        export.refresh_from_db()
-        return export
+        return _reloaded(export)
     stored_name = ""
     try:
         with tempfile.TemporaryFile() as spool:
@@ -521,8 +526,7 @@ def build_organization_export(export_id) -> OrganizationExport | None:
             default_storage.delete(stored_name)
         _mark_failed(export.pk, organization.pk)
         raise
-    export.refresh_from_db()
-    return export
+    return _reloaded(export)
 
 
 # --- The managers' link ---------------------------------------------------------------------------

@@ -261,3 +261,23 @@ def test_rows_are_streamed_not_loaded_all_at_once(org_a, bob, monkeypatch):
     assert len(jsonl(archive, "comments")) == count
     data_bytes = count * len(body)
     assert peak < data_bytes / 4, f"peak {peak} bytes for {data_bytes} bytes of comments"
+
+
+@pytest.mark.postgres
+def test_row_level_security_keeps_other_organizations_out_even_without_the_filter(
+    retention_world, monkeypatch
+):
+    """The second wall: a data set whose query forgot the organization (the unscoped base
+    manager, no filter) still reads only the organization's rows on PostgreSQL."""
+
+    def every_comment(org_id):
+        for comment in Comment._base_manager.order_by("created_at").iterator(chunk_size=10):
+            yield {"id": str(comment.pk), "body": comment.body, "org": str(comment.organization_id)}
+
+    leaky = org_export.Dataset("comments", ("id", "body", "org"), every_comment)
+    datasets = tuple(leaky if d.name == "comments" else d for d in org_export.DATASETS)
+    monkeypatch.setattr(org_export, "DATASETS", datasets)
+    archive = open_zip(built(retention_world.a.organization))
+    comments = jsonl(archive, "comments")
+    assert len(comments) == 2
+    assert {c["org"] for c in comments} == {str(retention_world.a.organization.pk)}
