@@ -62,6 +62,9 @@ def user_create(
     ``password`` the account has an unusable one (an invitation sets it later). The business
     email is stored in lower case and must be unique across every organization.
     """
+    from grove.retention.lifecycle import ensure_organization_writable  # (import cycle)
+
+    ensure_organization_writable(organization)  # an ended contract: read-only
     if org_role not in OrgRole.values:
         raise ValidationError({"org_role": _("Unknown organization role.")})
     _check_job_type(job_type, organization.pk)

@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
+from grove.retention.lifecycle import ensure_organization_writable
 from grove.staff.authorization import Access, Capability, permits
 from grove.tenancy.context import tenant_context, unscoped
 from grove.tenancy.models import Organization
@@ -88,6 +89,7 @@ def invitations_send(
         by_organization.setdefault(user.organization_id, {}).setdefault(user.pk, user)
     invitations: list[Invitation] = []
     for organization_id, people in by_organization.items():
+        _ensure_writable(organization_id)
         with _write_scope(organization_id):
             created, revoked_ids = _new_invitations(
                 organization_id=organization_id,
@@ -357,9 +359,16 @@ def _user_of(invitation: Invitation) -> User:
         return User.objects.get(pk=invitation.user_id)
 
 
+def _ensure_writable(organization_id: uuid.UUID) -> None:
+    with unscoped("invitations: is the organization's contract still active?"):
+        organization = Organization.objects.only("status").get(pk=organization_id)
+    ensure_organization_writable(organization)
+
+
 def _check_may_manage(actor: User, organization_id: uuid.UUID) -> None:
     with unscoped("invitations: the actor's permission on the invitation's organization"):
         organization = Organization.objects.get(pk=organization_id)
+    ensure_organization_writable(organization)  # an ended contract: read-only, said so (403)
     if not permits(user=actor, organization=organization, capability=Capability.USERS_MANAGE):
         raise PermissionDenied
 

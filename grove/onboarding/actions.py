@@ -17,6 +17,7 @@ from django.utils import timezone
 from grove.accounts.models import User
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
+from grove.retention.lifecycle import ensure_organization_writable
 from grove.staff.authorization import Capability, permits
 from grove.tenancy.context import tenant_context
 from grove.tenancy.models import Organization
@@ -126,6 +127,7 @@ def import_preview(
     reduced to the five allowed columns, an ImportIssue per refused line, and the counts
     (will create / will update / unchanged / error; with full sync, members it would
     deactivate). Raises ImportRefused for a file refused whole (nothing is kept)."""
+    ensure_organization_writable(organization)  # an ended contract: read-only
     _check_may_manage(actor, organization)
     options = options or ImportOptions()
     table = open_table(uploaded_file, max_bytes=options.max_bytes, max_rows=options.max_rows)
@@ -183,6 +185,7 @@ def import_commit(
     """
     standalone = not connection.in_atomic_block
     organization = _organization_of(user_import)
+    ensure_organization_writable(organization)  # also a list queued before the contract ended
     _check_may_manage(actor, organization)
     if user_import.status not in COMMITTABLE or not user_import.normalised_file:
         raise ValueError("this import cannot be committed")
@@ -264,7 +267,9 @@ def import_enqueue(
     while). The task gets the import's id only."""
     from .tasks import run_user_import
 
-    _check_may_manage(actor, _organization_of(user_import))
+    organization = _organization_of(user_import)
+    ensure_organization_writable(organization)
+    _check_may_manage(actor, organization)
     with tenant_context(user_import.organization_id):
         # The row lock makes a double submit queue the import once: the second one waits, then
         # finds it queued and is refused.

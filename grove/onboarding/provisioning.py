@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from grove.accounts.models import OrgRole, User
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
+from grove.retention.lifecycle import ensure_organization_writable
 from grove.tenancy.context import TenantScopeError, current_scope, tenant_context, unscoped
 from grove.tenancy.models import JobType, Organization
 
@@ -322,6 +323,7 @@ def provision_person(
     """
     if source not in SOURCES:
         raise ValueError(f"unknown provisioning source {source!r}")
+    ensure_organization_writable(organization)  # an ended contract: read-only
     with write_scope(organization):
         existing = find_by_email(record.email)
         if existing is not None and existing.organization_id != organization.pk:
@@ -406,6 +408,7 @@ def deactivate_person(
     """Deactivate (never delete) a person: no login from now on, and the login backend refuses
     their open sessions at the next request. Records USER_DEACTIVATED; False if already
     inactive (nothing written)."""
+    ensure_organization_writable(organization)
     _check_member(organization, user)
     if not user.is_active:
         return False
@@ -430,6 +433,7 @@ def reactivate_person(
     *, organization: Organization, user: User, actor: User | None = None, source: str, request=None
 ) -> bool:
     """Let a deactivated person log in again; records USER_REACTIVATED. False if active."""
+    ensure_organization_writable(organization)
     _check_member(organization, user)
     if user.is_active:
         return False

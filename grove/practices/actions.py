@@ -29,7 +29,8 @@ from grove.accounts.models import User
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
 from grove.notifications import actions as notifications
-from grove.staff.authorization import Capability, permits
+from grove.retention.lifecycle import ensure_organization_writable
+from grove.staff.authorization import WRITE_CAPABILITIES, Capability, permits
 from grove.tenancy.context import tenant_context
 from grove.tenancy.models import JobType, Organization
 
@@ -69,6 +70,8 @@ def _organization(actor, capability: str) -> Organization:
     if organization_id is not None:
         with tenant_context(organization_id):  # RLS shows an organization only in its scope
             organization = actor.organization
+    if organization is not None and capability in WRITE_CAPABILITIES:
+        ensure_organization_writable(organization)  # an ended contract: read-only, said so
     if organization is None or not permits(
         user=actor, organization=organization, capability=capability
     ):
