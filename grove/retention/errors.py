@@ -59,3 +59,8 @@ def refuse(
     with transaction.atomic():
         event = record_event(request=request, **fields)
     raise RetentionRefused(str(message), event_fields=fields, event_public_id=event.public_id)
+
+
+class RecordedReadOnly(RecordedRefusal, OrganizationReadOnly):
+    """OrganizationReadOnly already recorded as ACCESS_DENIED (``authorize`` raises it for a
+    write capability the caller would hold were the contract active)."""
