@@ -119,3 +119,70 @@ def test_a_security_officer_places_then_releases_a_legal_hold(
     assert hold.until == until
     assert hold.released_at is not None
     assert {AuditAction.HOLD_PLACED, AuditAction.HOLD_RELEASED, AuditAction.VIEW} <= actions
+
+
+def test_a_csm_reads_the_certificate_of_a_purged_organization(
+    http_live_server,  # noqa: F811
+    csm,
+    org_a,
+    alice,
+    bob,
+):
+    """The real engine purges organization A (contract ended 40 days ago); its CSM finds it at
+    the top of the overview and opens the signed certificate."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from grove.privacy.datamap import Retention
+    from grove.privacy.retention import purge_date
+    from grove.retention.enforce import data_rule
+    from grove.retention.lifecycle import end_contract
+    from grove.retention.models import PurgeKind
+    from grove.retention.purge import run_organization_purge
+    from grove.staff.models import CsmAssignment
+    from grove.tenancy.models import Organization
+
+    if not CHROMIUM.exists():
+        if os.environ.get("GROVE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"GROVE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    end = timezone.localdate() - datetime.timedelta(days=40)
+    with unscoped("test set-up"):
+        CsmAssignment.objects.create(organization=org_a, csm=csm)
+        Organization.objects.filter(pk=org_a.pk).update(
+            contract_start=end - datetime.timedelta(days=300), contract_end=end
+        )
+        org_a.refresh_from_db()
+    end_contract(
+        organization=org_a, now=timezone.now(), reason=Organization.EndReason.CONTRACT_END_DATE
+    )
+    certificate = run_organization_purge(
+        organization=org_a,
+        kind=PurgeKind.ORGANIZATION_DATA,
+        rule=data_rule(),
+        due_on=purge_date(end, Retention.CONTRACT),
+        run_by="scheduler",
+    )
+    base = http_live_server.url
+    cookie = _staff_cookie(csm, base)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 390, "height": 844})
+            context.add_cookies([cookie])
+            page = context.new_page()
+            page.goto(base + "/retention/")
+            card = page.locator("li.request-card").first
+            expect(card).to_contain_text("Organization A")
+            expect(card).to_contain_text("Personal data purged")
+            assert _no_horizontal_scroll(page)
+            page.screenshot(path=str(ARTIFACTS / "retention-overview-phone.png"), full_page=True)
+            card.get_by_role("link", name="The organization's personal data").click()
+            expect(page.get_by_role("heading", level=1)).to_contain_text("Deletion certificate")
+            expect(page.get_by_role("status")).to_contain_text("Signature valid")
+            expect(page.locator(".purge-counts")).to_contain_text("accounts.User")
+            expect(page.get_by_text(certificate.signature)).to_be_visible()
+            assert _no_horizontal_scroll(page)
+            page.screenshot(path=str(ARTIFACTS / "retention-certificate-phone.png"), full_page=True)
+        finally:
+            browser.close()
