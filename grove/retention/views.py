@@ -124,7 +124,10 @@ def _organization_page(
     user = request.user
     today = timezone.localdate()
     hold_rows = queries.holds_of(org, today=today)
-    may_manage_holds = queries.may_manage_holds(user)
+    # Nothing is left to hold once only the tombstone remains (the action would refuse).
+    may_manage_holds = queries.may_manage_holds(user) and (
+        org.status != Organization.Status.TOMBSTONE
+    )
     release_forms = release_forms or {}
     for row in hold_rows:
         if may_manage_holds and row.in_force and row.hold.pk not in release_forms:

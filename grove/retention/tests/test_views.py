@@ -239,6 +239,8 @@ def test_a_tombstone_view_goes_to_the_operator_chain(staff_client, security_offi
     response = staff_client(security_officer).get(page(org_a))
     assert response.status_code == 200
     assert "only the tombstone remains" in response.content.decode()
+    assert response.context["hold_form"] is None  # nothing is left to hold
+    assert response.context["end_form"] is None
     [viewed] = events(AuditAction.VIEW)
     assert viewed.organization_id is None
     assert viewed.details["organization"] == str(org_a.pk)
