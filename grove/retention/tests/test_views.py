@@ -583,3 +583,13 @@ def test_the_staff_console_links_to_the_retention_pages(staff_client, serving_cs
     organization_page = client.get(reverse("staff:organization", args=[org_a.slug]))
     assert page(org_a) in organization_page.content.decode()
     assert OVERVIEW not in staff_client(tech).get(reverse("staff:home")).content.decode()
+
+
+def test_the_pages_render_in_french(staff_client, security_officer, org_a):
+    make_hold(org_a, security_officer)
+    certificate = make_certificate(org_a)
+    client = staff_client(security_officer)
+    for url in (OVERVIEW, page(org_a), reverse("retention:certificate", args=[certificate.pk])):
+        response = client.get(url, headers={"Accept-Language": "fr"})
+        assert response.status_code == 200
+        assert '<html lang="fr">' in response.content.decode()
