@@ -370,22 +370,29 @@ def _write_dataset(archive, dataset: Dataset, org_id, date_time, files: list[dic
 
 
 def _attachment_files(org_id) -> Iterator[tuple[str, str]]:
-    """(archive path, stored name) of every attachment's file, read in chunks."""
-    with transaction.atomic(), tenant_context(org_id):
-        queryset = (
-            Attachment.objects.filter(organization_id=org_id)
-            .order_by("practice_id", "position", "created_at", "id")
-            .values_list("pk", "practice_id", "file")
-        )
-        for pk, practice_id, name in queryset.iterator(chunk_size=CHUNK_SIZE):
+    """(archive path, stored name) of every attachment's file, a page of ids at a time.
+
+    Keyset pages, each read in its own short transaction: no cursor stays open while the files
+    are copied, and only one page of paths is held at a time.
+    """
+    after = None
+    while True:
+        with transaction.atomic(), tenant_context(org_id):
+            page = Attachment.objects.filter(organization_id=org_id)
+            if after is not None:
+                page = page.filter(pk__gt=after)
+            rows = list(page.order_by("pk").values_list("pk", "practice_id", "file")[:CHUNK_SIZE])
+        for pk, practice_id, name in rows:
             if name:
                 yield media_path(pk, practice_id, name), name
+        if len(rows) < CHUNK_SIZE:
+            return
+        after = rows[-1][0]
 
 
 def _write_media(archive, org_id, date_time, files: list[dict]) -> tuple[int, list[str]]:
     written, missing = 0, []
-    # The paths first (ids only, small), so no cursor stays open while files are copied.
-    for path, stored_name in list(_attachment_files(org_id)):
+    for path, stored_name in _attachment_files(org_id):
         try:
             source = default_storage.open(stored_name, "rb")
         except FileNotFoundError:

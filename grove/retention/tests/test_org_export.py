@@ -281,3 +281,48 @@ def test_row_level_security_keeps_other_organizations_out_even_without_the_filte
     comments = jsonl(archive, "comments")
     assert len(comments) == 2
     assert {c["org"] for c in comments} == {str(retention_world.a.organization.pk)}
+
+
+def test_media_are_copied_page_by_page_and_a_missing_file_is_reported(retention_world, monkeypatch):
+    world = retention_world
+    monkeypatch.setattr(org_export, "CHUNK_SIZE", 1)  # a page per attachment
+    lost, kept = sorted(world.a.files[0::2])  # the two photos (thumbnails are the others)
+    default_storage.delete(lost)
+    archive = open_zip(built(world.a.organization))
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["media"]["files"] == 1 and len(manifest["media"]["missing"]) == 1
+    [missing] = manifest["media"]["missing"]
+    assert missing not in archive.namelist()
+    media = [name for name in archive.namelist() if name.startswith("media/")]
+    assert len(media) == 1 and archive.read(media[0]) == b"jpeg bytes"
+    assert len(jsonl(archive, "attachments")) == 2
+
+
+def test_targeting_and_erased_people(org_a, alice, bob):
+    from grove.core.testing.factories import JobTypeFactory
+
+    buyers = JobTypeFactory(organization=org_a, name="Buyer")
+    PracticeFactory(
+        organization=org_a,
+        author=alice,
+        title="Targeted",
+        target_countries=["FR", "DE"],
+        target_job_types=[buyers],
+    )
+    with unscoped("test set-up: alice erased as the erasure leaves her"):
+        alice.email = f"erased-{alice.pk}@invalid"
+        alice.first_name = alice.last_name = ""
+        alice.erased_at = timezone.now()
+        alice.is_active = False
+        alice.save()
+    archive = open_zip(built(org_a))
+    [practice] = jsonl(archive, "practices")
+    assert practice["target_countries"] == ["DE", "FR"]
+    assert practice["target_job_types"] == ["Buyer"]
+    assert practice["author_id"] == str(alice.pk) and practice["author_email"] == ""
+    users = {row["id"]: row for row in jsonl(archive, "users")}
+    erased = users[str(alice.pk)]
+    assert erased["erased"] is True and erased["email"] == "" and erased["first_name"] == ""
+    assert erased["active"] is False and erased["job_type"] == ""
+    assert b"invalid" not in archive.read("json/users.jsonl")
+    assert users[str(bob.pk)]["email"] == "bob@a.example"
