@@ -129,6 +129,9 @@ def certificate_document(certificate: DeletionCertificate) -> dict:
     """The certificate as shown to staff, mailed and downloaded (JSON-ready): counts, hashes,
     dates, who or what ran it, and the signature (empty while the purge runs)."""
     document = signed_fields(certificate)
+    if not document["ids_digest"]:
+        # A running purge (the managers' mail): the digest of the entries so far.
+        document["ids_digest"] = certificate_digest(document["entries"])
     document["signature"] = certificate.signature
     document["algorithm"] = {
         "ids_digest": "sum mod 2^256 of SHA-256('<app_label.Model>:<pk>') per model; "
