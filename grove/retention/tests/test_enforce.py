@@ -68,7 +68,7 @@ def ending(org_a, bob):
     """Organization A, its contract's last day END, Bob its manager."""
     with unscoped("test set-up"):
         Organization.objects.filter(pk=org_a.pk).update(contract_end=END)
-    org_a.refresh_from_db()
+        org_a.refresh_from_db()
     return org_a
 
 

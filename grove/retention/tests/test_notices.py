@@ -42,7 +42,7 @@ def ended(org_a, bob):
         Organization.objects.filter(pk=org_a.pk).update(
             contract_end=END, status=Organization.Status.ENDED, ended_at=NOW
         )
-    org_a.refresh_from_db()
+        org_a.refresh_from_db()
     with time_machine.travel(NOW, tick=False):
         build_organization_export(export_for(org_a).pk)
     return org_a

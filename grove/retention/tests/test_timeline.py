@@ -69,7 +69,7 @@ def _daily_run_settings(settings):
 def world(retention_world):
     with unscoped("test set-up"):
         Organization.objects.filter(pk=retention_world.a.organization.pk).update(contract_end=END)
-    retention_world.a.organization.refresh_from_db()
+        retention_world.a.organization.refresh_from_db()
     return retention_world
 
 
