@@ -251,3 +251,29 @@ def test_the_managers_get_the_certificate_before_their_accounts_go(retention_wor
     assert seen == [(certificate.pk, "bob@a.example", seen[0][2])]
     assert seen[0][2] > 0
     assert certificate.managers_notified_at is not None
+
+
+def test_a_crash_inside_a_batch_leaves_rows_without_files_and_the_rerun_deletes_them(
+    retention_world, monkeypatch
+):
+    org = retention_world.a.organization
+    files = retention_world.a.files
+    real_record = purge._record
+
+    def crash_on_attachments(certificate, step, pks, files=0):
+        if step.kind == "delete" and step.model is Attachment:
+            raise RuntimeError("killed inside the batch")
+        return real_record(certificate, step, pks, files)
+
+    monkeypatch.setattr(purge, "_record", crash_on_attachments)
+    with pytest.raises(RuntimeError):
+        purge_data(org)
+    # The batch rolled back: the rows are there, their files already gone (never the reverse).
+    assert organization_counts(org)["practices.Attachment"] == 2
+    assert not any(default_storage.exists(name) for name in files)
+
+    monkeypatch.setattr(purge, "_record", real_record)
+    certificate = purge_data(org)
+    assert organization_counts(org)["practices.Attachment"] == 0
+    assert _entry(certificate, "practices.Attachment", "deleted")["rows"] == 2
+    assert verify_certificate(certificate)
