@@ -101,12 +101,32 @@ def end_notice_due(organization: Organization) -> bool:
 
 
 def purge_warning_due(organization: Organization, today: datetime.date) -> bool:
-    """Due from the warning date, once, after the end notice."""
+    """Due from the warning date, once, on a day after the end notice's (when the run was late,
+    the two mails do not arrive together)."""
     return (
         organization.status == Status.ENDED
         and organization.end_notice_sent_at is not None
+        and timezone.localdate(organization.end_notice_sent_at) < today
         and organization.purge_warning_sent_at is None
         and today >= warning_date(organization)
+    )
+
+
+def expected_data_purge_day(organization: Organization, today: datetime.date) -> datetime.date:
+    """The day the data purge will run, as the notices announce it on ``today``: the purge date,
+    or later when the warning cannot go out in time (it goes no sooner than the day after the
+    end notice, and the purge waits ``GROVE_RETENTION_WARNING_DAYS`` after it)."""
+    if organization.purge_warning_sent_at is not None:
+        return data_purge_day(organization) or data_purge_date(organization)
+    notice = organization.end_notice_sent_at
+    if notice is None or timezone.localdate(notice) >= today:
+        earliest_warning = today + datetime.timedelta(days=1)
+    else:
+        earliest_warning = today
+    warning = max(warning_date(organization), earliest_warning)
+    return max(
+        data_purge_date(organization),
+        warning + datetime.timedelta(days=settings.GROVE_RETENTION_WARNING_DAYS),
     )
 
 

@@ -127,7 +127,7 @@ def certificate_categories(document: dict) -> list[dict]:
 
 
 def _send_notice(organization, kind: str, sent_field: str, *, now=None) -> int:
-    from .enforce import data_purge_date, log_purge_date
+    from .enforce import expected_data_purge_day, log_purge_date
 
     now = now or timezone.now()
     export = org_export.export_for(organization)
@@ -141,7 +141,7 @@ def _send_notice(organization, kind: str, sent_field: str, *, now=None) -> int:
         context = {
             "organization_name": locked.name,
             "contract_end": locked.contract_end,
-            "data_purge_date": data_purge_date(locked),
+            "data_purge_date": expected_data_purge_day(locked, timezone.localdate(now)),
             "log_purge_date": log_purge_date(locked),
             "ended_early": locked.end_reason == Organization.EndReason.ENDED_EARLY,
         }

@@ -416,3 +416,25 @@ def test_a_dry_run_reports_a_hold_without_recording_it(ending, security_officer,
     report = run(day_after(30), dry_run=True)
     assert [(o.step, o.result) for o in report.outcomes] == [(ORG_DATA, HELD)]
     assert table_counts() == before
+
+
+def test_after_a_late_start_the_managers_still_get_their_notice_then_a_full_warning_week(
+    ending, bob, fake_purge
+):
+    """The scheduler was down from before the contract's end until day 40."""
+    run(day_after(40))
+    build_ready(ending)
+    report = run(day_after(40))
+    assert [(o.step, o.result) for o in report.of(END_NOTICE)] == [(END_NOTICE, DONE)]
+    assert report.of(PURGE_WARNING) == []  # not the same day as the notice
+    assert report.of(ORG_DATA) == [report.of(ORG_DATA, WAITING)[0]]
+    (notice,) = mail.outbox
+    assert "May 18, 2027" in notice.body  # day 48: the warning tomorrow, then its week
+
+    report = run(day_after(41))
+    assert [o.result for o in report.of(PURGE_WARNING)] == [DONE]
+    assert "May 18, 2027" in mail.outbox[-1].body
+    assert run(day_after(47)).of(ORG_DATA, DONE) == []
+    assert fake_purge.calls == []
+    assert [o.result for o in run(day_after(48)).of(ORG_DATA)] == [DONE]
+    assert fake_purge.calls == [("org-a", ORG_DATA, "contract_end+30d", day_after(48), "scheduler")]

@@ -130,6 +130,9 @@ def test_no_notice_without_a_ready_export(org_a, bob):
 
 
 def test_the_purge_warning_names_the_purge_date(ended, bob):
+    with unscoped("test set-up"):
+        Organization.objects.filter(pk=ended.pk).update(end_notice_sent_at=NOW)
+        ended.refresh_from_db()
     later = NOW + datetime.timedelta(days=22)
     with time_machine.travel(later, tick=False):
         assert notices.send_purge_warning(ended) == 1
