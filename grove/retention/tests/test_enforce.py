@@ -7,6 +7,7 @@ here a fake stands in for it, recording what it was asked to do.
 from __future__ import annotations
 
 import datetime
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -438,3 +439,17 @@ def test_after_a_late_start_the_managers_still_get_their_notice_then_a_full_warn
     assert fake_purge.calls == []
     assert [o.result for o in run(day_after(48)).of(ORG_DATA)] == [DONE]
     assert fake_purge.calls == [("org-a", ORG_DATA, "contract_end+30d", day_after(48), "scheduler")]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="org_export.link_expires_on is the purge date, not the day the purge will run: "
+    "wanted from the lead (report of the enforce helper); remove this marker with the fix",
+)
+def test_after_a_late_start_the_notices_link_still_works(ending, bob, fake_purge, client):
+    run(day_after(40))
+    build_ready(ending)
+    with time_machine.travel(at(day_after(40)), tick=False):
+        enforce_retention()
+        link = re.search(r"https?://[^/\s]+(/retention/export/\S+/)", mail.outbox[0].body)
+        assert client.get(link.group(1)).status_code == 200
