@@ -11,6 +11,7 @@ their manager.
 
 import datetime
 import json
+import re
 
 import pytest
 import time_machine
@@ -146,6 +147,22 @@ def test_a_password_reset_mails_nothing(client, alice, org_a, mailoutbox):
 
     assert response.status_code == 302
     assert mailoutbox == []
+
+
+def test_a_reset_link_mailed_before_the_end_stops_working(
+    client, alice, org_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:password_reset"), {"email": "alice@a.example"})
+    (message,) = mailoutbox
+    link = re.search(r"https?://[^/\s]+(/accounts/password-reset/[^\s]+/)", message.body)
+    assert link, "the mail holds the reset link"
+
+    _end(org_a)
+
+    response = client.get(link.group(1), follow=True)
+    assert response.status_code == 200
+    assert response.context["valid_link"] is False
 
 
 # --- Tokens ---------------------------------------------------------------------------------
