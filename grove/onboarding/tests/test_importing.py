@@ -469,3 +469,45 @@ def test_the_kept_list_is_read_back_whole_across_chunks(org_a):
         lines = list(_stored_lines(io.BytesIO(text.encode()), chunk_size=size))
         assert "".join(lines) == text
         assert lines == ["line,outcome\r\n", '2,"a\r\n', 'b"\r\n', "3,é\r\n", "4,x"]
+
+
+def test_new_people_get_their_own_version_4_ids_and_unusable_passwords(org_a, monkeypatch):
+    import uuid
+
+    from grove.onboarding import importing
+
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    content = HEADER + "".join(f"p{i}@a.example,P,Q,FR,\n" for i in range(5))
+    content += 'back@a.example,"B\\\\",S,,\n'  # a backslash: escaped for COPY
+    user_import = preview(org_a, content)
+    import_commit(actor=None, user_import=user_import, valid_only=False, full_sync=False)
+    people = list(users_of(org_a).values())
+    new = [p for p in people if p.email.startswith(("p", "back"))]
+    assert len(new) == 6
+    for person in new:
+        pk = uuid.UUID(str(person.pk))
+        assert (pk.version, pk.variant) == (4, uuid.RFC_4122)
+        assert person.password.startswith("!") and len(person.password) == 41
+        assert not person.has_usable_password()
+    assert len({p.password for p in new}) == 6
+    assert users_of(org_a)["back@a.example"].first_name == "B\\\\"
+    created = events(AuditAction.USER_CREATED)
+    assert sorted(i for event in created for i in event.object_ids) == sorted(
+        str(p.pk) for p in new
+    )
+
+
+def test_only_the_people_inserted_are_in_the_created_events(org_a, monkeypatch):
+    from grove.onboarding import importing
+
+    monkeypatch.setattr(importing, "BATCH_SIZE", 4)
+    content = HEADER + "".join(f"p{i}@a.example,P,Q,FR,\n" for i in range(6))
+    user_import = preview(org_a, content)
+    UserFactory(organization=org_a, email="p1@a.example")
+    UserFactory(email="p2@a.example")  # another organization
+    import_commit(actor=None, user_import=user_import, valid_only=True, full_sync=False)
+    people = users_of(org_a)
+    created = events(AuditAction.USER_CREATED)
+    assert sorted(i for event in created for i in event.object_ids) == sorted(
+        str(people[f"p{i}@a.example"].pk) for i in (0, 3, 4, 5)
+    )
