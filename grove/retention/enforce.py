@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import traceback
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -317,11 +318,14 @@ class _Run:
             work()
         except Exception as error:  # one organization's failure must not stop the others
             self.failed.add(organization.pk)
-            logger.exception(
-                "retention: %s failed for organization %s: %s",
+            # The error's type and where it happened, not its message: a database error's
+            # text can quote a row (an email in a unique-constraint violation).
+            logger.error(
+                "retention: %s failed for organization %s: %s\n%s",
                 step,
                 organization.pk,
                 type(error).__name__,
+                "".join(traceback.format_tb(error.__traceback__)),
             )
             self.report.add(organization, step, FAILED, error=type(error).__name__)
 

@@ -309,7 +309,9 @@ def test_a_member_hold_stops_the_organization_purge_too(
     assert [o.result for o in run(day_after(33)).outcomes] == [DONE]
 
 
-def test_one_organization_failing_does_not_stop_the_others(ending, org_b, fake_purge, monkeypatch):
+def test_one_organization_failing_does_not_stop_the_others(
+    ending, org_b, fake_purge, monkeypatch, caplog
+):
     ended_and_warned(ending)
     with unscoped("test set-up"):
         Organization.objects.filter(pk=org_b.pk).update(contract_end=END)
@@ -330,6 +332,10 @@ def test_one_organization_failing_does_not_stop_the_others(ending, org_b, fake_p
     assert report.outcomes[0].detail == {"error": "RuntimeError"}
     assert not report.ok
     assert "alice" not in str(report)
+    (logged,) = [r for r in caplog.records if r.name == "grove.retention.enforce"]
+    assert str(ending.pk) in logged.getMessage()
+    assert "failing_for_a" in logged.getMessage()  # where it happened
+    assert "alice" not in logged.getMessage() and not logged.exc_info
     assert reload(org_b).status == Organization.Status.PURGED
     assert reload(ending).status == Organization.Status.ENDED
 
