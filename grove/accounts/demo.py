@@ -24,6 +24,7 @@ from grove.audit.events import record_event
 from grove.audit.models import AuditAction
 from grove.onboarding.scim.demo import seed_scim_token
 from grove.practices.demo import seed_practices
+from grove.retention.demo import seed_retention_demo
 from grove.rights.demo import seed_rights_demo
 from grove.staff.actions import assignment_create, grant_approve, grant_expire_due, grant_request
 from grove.staff.authorization import Capability, authorize
@@ -159,6 +160,7 @@ def seed_demo(*, today: datetime.date | None = None) -> DemoResult:
         result.created += seed_practices(demo, now=now)
         result.created += seed_rights_demo(demo, now=now)
         result.created += seed_subprocessors_demo()
+        result.created += seed_retention_demo(today=today)
         result.scim_token, created = seed_scim_token(
             demo, created_by=User.objects.get(email="manager@demo.example")
         )

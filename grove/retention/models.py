@@ -184,14 +184,18 @@ class OrganizationExport(TenantOwnedModel):
     DATA_MAP = {
         "id": SYSTEM,
         "organization": SYSTEM,
-        "status": (Category.FUNCTIONAL_LOG, Retention.CONTRACT),
-        "created_at": (Category.FUNCTIONAL_LOG, Retention.CONTRACT),
-        "ready_at": (Category.FUNCTIONAL_LOG, Retention.CONTRACT),
-        "file": (Category.CONTENT, Retention.CONTRACT),
-        "size_bytes": (Category.FUNCTIONAL_LOG, Retention.CONTRACT),
-        "sha256": (Category.FUNCTIONAL_LOG, Retention.CONTRACT),
-        "download_count": (Category.FUNCTIONAL_LOG, Retention.CONTRACT),
-        "last_downloaded_at": (Category.FUNCTIONAL_LOG, Retention.CONTRACT),
+        # The export's own bookkeeping: about the file, not about a person.
+        "status": SYSTEM,
+        "created_at": SYSTEM,
+        "ready_at": SYSTEM,
+        # Every member's email, names, country and job type, and the content: deleted with the
+        # organization's data, and by an erasure of anyone it names (grove/rights/erasure.py
+        # reads inside the ZIP), after which a new export is built for the managers.
+        "file": (Category.BUSINESS_EMAIL, Retention.UNTIL_ERASED),
+        "size_bytes": SYSTEM,
+        "sha256": SYSTEM,
+        "download_count": SYSTEM,
+        "last_downloaded_at": SYSTEM,
     }
 
     class Meta:

@@ -52,6 +52,7 @@ import hmac
 import json
 import logging
 import uuid
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
@@ -173,7 +174,8 @@ def coverage() -> dict[str, str]:
     """How the erasure reaches every mapped model holding personal fields (label -> route).
 
     Routes: "person" (the user row), "reference" (a foreign key to the user), "cascade"
-    (deleted with a row that is deleted), "finder" (no foreign key: found by a finder),
+    (deleted with a row that is deleted), "finder" (no foreign key: found by a finder), "list"
+    (an organization's file naming several people, deleted when it names the person),
     "pseudonymous" (only plain-id person references: kept), or "UNREACHED" (a gap: the tests
     fail on it).
     """
@@ -202,6 +204,8 @@ def coverage() -> dict[str, str]:
             routes[label] = "cascade"
         elif label in finders:
             routes[label] = "finder"
+        elif _naming_file_fields(model):
+            routes[label] = "list"
         elif plain_ids:
             routes[label] = "pseudonymous"
         else:
@@ -358,17 +362,8 @@ def _lists_naming(subject) -> list[tuple[models.QuerySet, str, list[tuple[object
     found = []
     needle = (subject.email or "").strip().lower().encode()
     for model in mapped_models():
-        declared = declared_map(model) or {}
-        if "organization" not in declared:
-            continue
-        for name, (category, retention) in declared.items():
-            f = model._meta.get_field(name)
-            if not (
-                isinstance(f, models.FileField)
-                and category in PERSONAL_CATEGORIES
-                and retention == Retention.UNTIL_ERASED
-            ):
-                continue
+        for f in _naming_file_fields(model):
+            name = f.name
             rows = model._base_manager.filter(organization_id=subject.organization_id).exclude(
                 **{name: ""}
             )
@@ -382,20 +377,54 @@ def _lists_naming(subject) -> list[tuple[models.QuerySet, str, list[tuple[object
     return found
 
 
+def _naming_file_fields(model) -> list[models.FileField]:
+    """File fields of an organization's rows that may name several people: classified as
+    personal data kept until the person's erasure (a user list, an organization export)."""
+    declared = declared_map(model) or {}
+    if "organization" not in declared:
+        return []
+    found = []
+    for name, (category, retention) in declared.items():
+        f = model._meta.get_field(name)
+        if (
+            isinstance(f, models.FileField)
+            and category in PERSONAL_CATEGORIES
+            and retention == Retention.UNTIL_ERASED
+        ):
+            found.append(f)
+    return found
+
+
 def _file_contains(storage, name: str, needle: bytes) -> bool:
-    """Whether the stored file holds ``needle`` (lower-cased bytes), read in chunks."""
+    """Whether the stored file holds ``needle`` (lower-cased bytes), read in chunks; inside a
+    ZIP archive (an organization export), every member is read decompressed."""
     if not needle:
         return False
-    tail = b""
     try:
         with storage.open(name, "rb") as stored:
-            while chunk := stored.read(1 << 20):
-                window = (tail + chunk).lower()
-                if needle in window:
-                    return True
-                tail = window[-len(needle) :]
-    except FileNotFoundError:
+            if name.lower().endswith(".zip") and zipfile.is_zipfile(stored):
+                stored.seek(0)
+                with zipfile.ZipFile(stored) as archive:
+                    for member in archive.infolist():
+                        if member.is_dir():
+                            continue
+                        with archive.open(member) as content:
+                            if _stream_contains(content, needle):
+                                return True
+                return False
+            stored.seek(0)
+            return _stream_contains(stored, needle)
+    except (FileNotFoundError, zipfile.BadZipFile):
         return False
+
+
+def _stream_contains(stream, needle: bytes) -> bool:
+    tail = b""
+    while chunk := stream.read(1 << 20):
+        window = (tail + chunk).lower()
+        if needle in window:
+            return True
+        tail = window[-len(needle) :]
     return False
 
 
