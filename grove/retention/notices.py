@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from grove.accounts.models import OrgRole, User
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
+from grove.privacy.datamap import Category
 from grove.tenancy.context import unscoped
 from grove.tenancy.models import Organization
 
@@ -112,15 +113,22 @@ def certificate_categories(document: dict) -> list[dict]:
     entries = document.get("models") or document.get("entries") or []
     totals: dict[tuple[str, str], int] = {}
     for entry in entries:
-        categories = entry.get("category") or entry.get("categories") or ""
-        if isinstance(categories, list | tuple):
-            categories = ", ".join(str(c) for c in categories)
-        key = (str(categories), str(entry.get("action", "")))
+        categories = entry.get("category") or entry.get("categories") or []
+        if isinstance(categories, str):
+            categories = [c.strip() for c in categories.split(",") if c.strip()]
+        key = (", ".join(_category_label(c) for c in categories), str(entry.get("action", "")))
         totals[key] = totals.get(key, 0) + int(entry.get("rows", 0))
     return [
         {"category": category, "action": action, "rows": rows}
         for (category, action), rows in sorted(totals.items())
     ]
+
+
+def _category_label(code: str) -> str:
+    try:
+        return str(Category(code).label)
+    except ValueError:
+        return code
 
 
 # --- How a notice is made and recorded ------------------------------------------------------

@@ -179,7 +179,7 @@ def test_the_certificate_mail_has_the_counts_and_no_link(ended, bob, french_mana
         )
     assert notices.send_certificate_to_managers(certificate) == 2
     english = next(m for m in mail.outbox if m.to == [bob.email])
-    assert "content (deleted): 42 rows" in english.body
+    assert "Client business content (deleted): 42 rows" in english.body
     assert "3 files deleted" in english.body
     assert str(certificate.pk) in english.body
     assert "http" not in english.body
