@@ -48,7 +48,16 @@ from grove.accounts.models import OrgRole, User
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
 from grove.core.csv import safe_row
-from grove.practices.models import Attachment, Comment, Practice, Reaction, Tag, Topic
+from grove.practices.models import (
+    Attachment,
+    Comment,
+    Practice,
+    PracticeJobTypeTarget,
+    PracticeTag,
+    Reaction,
+    Tag,
+    Topic,
+)
 from grove.privacy.datamap import Retention
 from grove.privacy.retention import purge_date
 from grove.tenancy.context import tenant_context, unscoped
@@ -176,42 +185,80 @@ def _tags(org_id) -> Iterator[dict]:
         yield {"id": str(tag.pk), "name": tag.name}
 
 
+def _batches(iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in iterable:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _grouped(rows) -> dict:
+    """``{key: [value, ...]}`` from ``(key, value)`` pairs, in their order."""
+    grouped: dict = {}
+    for key, value in rows:
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
 def _practices(org_id) -> Iterator[dict]:
     queryset = (
         Practice.objects.filter(organization_id=org_id)
         .select_related("topic", "author")
-        .prefetch_related("tags", "target_job_types", "attachments")
         .defer("search_vector", "body_html")
         .order_by("created_at", "id")
     )
-    # With a chunk size, iterator() prefetches the related rows chunk by chunk.
-    for practice in queryset.iterator(chunk_size=CHUNK_SIZE):
-        yield {
-            "id": str(practice.pk),
-            "title": practice.title,
-            "body": practice.body,
-            "language": practice.language,
-            "status": practice.status,
-            "topic_id": str(practice.topic_id),
-            "topic": practice.topic.name,
-            "tags": sorted(tag.name for tag in practice.tags.all()),
-            "target_countries": sorted(country.code for country in practice.target_countries),
-            "target_job_types": sorted(job.name for job in practice.target_job_types.all()),
-            "author_id": _id(practice.author_id),
-            "author_email": _email(practice.author),
-            "created_at": _iso(practice.created_at),
-            "updated_at": _iso(practice.updated_at),
-            "published_at": _iso(practice.published_at),
-            "boosted_until": _iso(practice.boosted_until),
-            "highlighted_at": _iso(practice.highlighted_at),
-            "adoption_count": practice.adoption_count,
-            "useful_count": practice.useful_count,
-            "comment_count": practice.comment_count,
-            "view_count": practice.view_count,
-            "media": [
-                media_path(a.pk, practice.pk, a.file.name) for a in practice.attachments.all()
-            ],
-        }
+    # Tags, targets and media of a batch of practices in three queries of plain tuples (not
+    # prefetch_related, whose querysets and instances hold each other: reference cycles that
+    # stay in memory until the garbage collector's next full pass).
+    for batch in _batches(queryset.iterator(chunk_size=CHUNK_SIZE), CHUNK_SIZE):
+        ids = [practice.pk for practice in batch]
+        tags = _grouped(
+            PracticeTag.objects.filter(organization_id=org_id, practice_id__in=ids).values_list(
+                "practice_id", "tag__name"
+            )
+        )
+        targets = _grouped(
+            PracticeJobTypeTarget.objects.filter(
+                organization_id=org_id, practice_id__in=ids
+            ).values_list("practice_id", "job_type__name")
+        )
+        media = _grouped(
+            (practice_id, media_path(pk, practice_id, name))
+            for pk, practice_id, name in Attachment.objects.filter(
+                organization_id=org_id, practice_id__in=ids
+            )
+            .order_by("position", "created_at", "id")
+            .values_list("pk", "practice_id", "file")
+        )
+        for practice in batch:
+            yield {
+                "id": str(practice.pk),
+                "title": practice.title,
+                "body": practice.body,
+                "language": practice.language,
+                "status": practice.status,
+                "topic_id": str(practice.topic_id),
+                "topic": practice.topic.name,
+                "tags": sorted(tags.get(practice.pk, [])),
+                "target_countries": sorted(country.code for country in practice.target_countries),
+                "target_job_types": sorted(targets.get(practice.pk, [])),
+                "author_id": _id(practice.author_id),
+                "author_email": _email(practice.author),
+                "created_at": _iso(practice.created_at),
+                "updated_at": _iso(practice.updated_at),
+                "published_at": _iso(practice.published_at),
+                "boosted_until": _iso(practice.boosted_until),
+                "highlighted_at": _iso(practice.highlighted_at),
+                "adoption_count": practice.adoption_count,
+                "useful_count": practice.useful_count,
+                "comment_count": practice.comment_count,
+                "view_count": practice.view_count,
+                "media": media.get(practice.pk, []),
+            }
 
 
 def _attachments(org_id) -> Iterator[dict]:
