@@ -254,13 +254,15 @@ def test_rows_are_streamed_not_loaded_all_at_once(org_a, bob, monkeypatch):
     tracemalloc.start()
     try:
         build_organization_export(export.pk)
-        _current, peak = tracemalloc.get_traced_memory()
+        current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     archive = open_zip(export_for(org_a))
     assert len(jsonl(archive, "comments")) == count
     data_bytes = count * len(body)
     assert peak < data_bytes / 4, f"peak {peak} bytes for {data_bytes} bytes of comments"
+    # And nothing stays behind (no reference cycle keeping rows alive).
+    assert current < data_bytes / 10
 
 
 @pytest.mark.postgres
