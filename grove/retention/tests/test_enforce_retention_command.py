@@ -6,6 +6,7 @@ import datetime
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django_tasks.backends.dummy import DummyBackend
@@ -32,9 +33,11 @@ def ending(org_a, bob):
     return org_a
 
 
-def command(*args) -> str:
+def command(*args, clock: str = "2027-04-01T03:00:00+00:00") -> str:
+    """The command, run while the clock reads ``clock``."""
     out = StringIO()
-    call_command("enforce_retention", *args, stdout=out)
+    with time_machine.travel(datetime.datetime.fromisoformat(clock), tick=False):
+        call_command("enforce_retention", *args, stdout=out)
     return out.getvalue()
 
 
@@ -62,6 +65,21 @@ def test_it_ends_the_contract_as_of_now(ending):
     assert "retention run for 2027-04-01" in out
     assert "org-a" in out and "end_contract" in out and "done" in out
     assert status(ending) == Organization.Status.ENDED
+
+
+def test_a_real_run_in_the_future_is_refused(ending):
+    with pytest.raises(CommandError, match="dry-run"):
+        command("--now", "2027-04-02T03:00:00+00:00")
+    assert status(ending) == Organization.Status.ACTIVE
+    assert "end_contract" in command("--dry-run", "--now", "2027-04-02T03:00:00+00:00")
+
+
+def test_a_run_as_of_a_past_moment_catches_up(ending):
+    command("--now", "2027-04-01T03:00:00+00:00", clock="2027-04-05T03:00:00+00:00")
+    with unscoped("test"):
+        ended = Organization.objects.get(pk=ending.pk)
+    assert ended.status == Organization.Status.ENDED
+    assert ended.ended_at == datetime.datetime(2027, 4, 1, 3, tzinfo=datetime.UTC)
 
 
 def test_before_the_end_nothing_is_due(ending):
