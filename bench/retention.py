@@ -290,8 +290,8 @@ def generate_ended(url: str, org_id: str, size: dict) -> dict:
     return seconds
 
 
-def build(url: str, size: dict, args) -> tuple[str, str]:
-    """A fresh database with both organizations; returns (ended id, served id)."""
+def build(url: str, size: dict, args) -> tuple[str, str, dict]:
+    """A fresh database with both organizations; returns (ended id, served id, seconds)."""
     from django.db import connections
 
     from .practices import generate
@@ -313,8 +313,7 @@ def build(url: str, size: dict, args) -> tuple[str, str]:
         args.seed,
     )
     connections.close_all()
-    generate_ended(url, ended_id, size)
-    return ended_id, served_id
+    return ended_id, served_id, generate_ended(url, ended_id, size)
 
 
 def organization_ids() -> tuple[str, str]:
@@ -521,7 +520,9 @@ function done(summary, latency, requests)
     total_bad, e.connect + e.read + e.write + e.timeout))
   local points = {}
   for _, p in ipairs({%(percentiles)s}) do
-    table.insert(points, string.format("%%g:%%d", p, latency:percentile(p)))
+    -- percentile(100) overflows to 0 in wrk: the maximum is latency.max
+    local value = p < 100 and latency:percentile(p) or latency.max
+    table.insert(points, string.format("%%g:%%d", p, value))
   end
   io.write("PCT " .. table.concat(points, " ") .. "\\n")
 end
@@ -620,7 +621,7 @@ def summarize_windows(windows: list[dict]) -> dict:
         "windows": len(windows),
         "requests": sum(w["requests"] for w in windows),
         "req_per_s": statistics.mean(w["req_per_s"] for w in windows),
-        "p50_ms": pooled_percentile(windows, 50),
+        "p50_ms": statistics.median(w["p50_ms"] for w in windows),  # median of windows
         "p99_ms": pooled_percentile(windows, 99),
         "worst_window_p99_ms": max(w["p99_ms"] for w in windows),
         "load_average": statistics.mean(w["load_average"] for w in windows),
@@ -672,6 +673,17 @@ def measure(run_url: str, org_ids: tuple[str, str], sessions: list[str], config:
     seconds = purge.seconds
     rows = sum(r["total_rows"] for r in results)
     base, load = summarize_windows(before), summarize_windows(during)
+    # Which purge each window fell in (by its middle): the log purge is the last one's seconds.
+    logs_from = seconds - results[-1]["seconds"]
+    phases = {}
+    for kind, windows in (
+        ("org_data", [w for w in during if w["started_s"] + args.window / 2 < logs_from]),
+        ("org_logs", [w for w in during if w["started_s"] + args.window / 2 >= logs_from]),
+    ):
+        if windows:
+            phase = summarize_windows(windows)
+            phase["p99_ratio"] = phase["p99_ms"] / base["p99_ms"]
+            phases[kind] = phase
     return {
         "config": config,
         "purge": results,
@@ -686,6 +698,7 @@ def measure(run_url: str, org_ids: tuple[str, str], sessions: list[str], config:
         "p99_ratio": load["p99_ms"] / base["p99_ms"],
         "worst_window_p99_ratio": load["worst_window_p99_ms"] / base["p99_ms"],
         "req_per_s_ratio": load["req_per_s"] / base["req_per_s"],
+        "phases": phases,
         "windows": {"before": before, "during": during, "after": after},
     }
 
@@ -724,6 +737,12 @@ def print_run(run: dict) -> None:
         f"load {b['load_average']:.1f} / {d['load_average']:.1f}",
         flush=True,
     )
+    for kind, phase in run["phases"].items():
+        print(
+            f"    {kind}: {phase['windows']} windows, p99 {phase['p99_ms']:.0f} ms "
+            f"(x{phase['p99_ratio']:.2f}), {phase['req_per_s']:.0f} req/s",
+            flush=True,
+        )
 
 
 def main(argv=None) -> bool:
@@ -753,7 +772,7 @@ def main(argv=None) -> bool:
                 f"served one with {size['other_practices']:,} practices; generating...",
                 flush=True,
             )
-            org_ids = build(url, size, args)
+            *org_ids, generation["seconds_by_table"] = build(url, size, args)
             generation["seconds"] = round(time.perf_counter() - started, 1)
             print(f"  data ready in {generation['seconds']:.0f} s", flush=True)
         from django.db import connection, connections
