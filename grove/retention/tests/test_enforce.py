@@ -447,11 +447,6 @@ def test_after_a_late_start_the_managers_still_get_their_notice_then_a_full_warn
     assert fake_purge.calls == [("org-a", ORG_DATA, "contract_end+30d", day_after(48), "scheduler")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="org_export.link_expires_on is the purge date, not the day the purge will run: "
-    "wanted from the lead (report of the enforce helper); remove this marker with the fix",
-)
 def test_after_a_late_start_the_notices_link_still_works(ending, bob, fake_purge, client):
     run(day_after(40))
     build_ready(ending)
