@@ -12,9 +12,10 @@ Format: docs/organization-export-format.md. The life of an export:
   SHA-256, ORG_EXPORT_CREATED recorded. A failure stores nothing (or deletes what it stored) and
   leaves the export FAILED.
 - ``download_url(export, manager)``: the absolute link mailed to one manager, signed with
-  ``django.core.signing`` (the export's id and the manager's id). It works until the data
-  purge date (checked when used, from the organization's contract end), for a manager who still
-  is an active manager of that organization, while the organization is not purged.
+  ``django.core.signing`` (the export's id and the manager's id). It works until the day the
+  data purge runs as the notices announce it (checked when used: the purge date, or later when
+  the warning went out late), for a manager who still is an active manager of that
+  organization, while the organization is not purged.
 - ``export_from_link(token)``: the view's check of a link; a refusal records ACCESS_DENIED and
   raises ``ExportLinkRefused``; ``record_download`` counts and logs a download.
 
@@ -58,8 +59,6 @@ from grove.practices.models import (
     Tag,
     Topic,
 )
-from grove.privacy.datamap import Retention
-from grove.privacy.retention import purge_date
 from grove.tenancy.context import tenant_context, unscoped
 from grove.tenancy.models import JobType, Organization
 
@@ -586,9 +585,14 @@ def build_organization_export(export_id) -> OrganizationExport | None:
 # --- The managers' link ---------------------------------------------------------------------------
 
 
-def link_expires_on(organization: Organization) -> datetime.date:
-    """The data purge date: the link works on the days before it."""
-    return purge_date(organization.contract_end, Retention.CONTRACT)
+def link_expires_on(
+    organization: Organization, today: datetime.date | None = None
+) -> datetime.date:
+    """The day the data purge will run, as the notices announce it (the purge date, or later
+    when the warning went out late): the link is refused from that day on."""
+    from .enforce import expected_data_purge_day  # enforce imports this module
+
+    return expected_data_purge_day(organization, today or timezone.localdate())
 
 
 def download_token(export: OrganizationExport, manager: User) -> str:
@@ -668,7 +672,8 @@ def export_from_link(token: str, *, request=None) -> tuple[OrganizationExport, U
     organization = export.organization
     if organization.status in PURGED_STATUSES:
         _refuse(request=request, reason="purged", status=410, export=export, manager_id=manager_id)
-    if timezone.localdate() >= link_expires_on(organization):
+    today = timezone.localdate()
+    if today >= link_expires_on(organization, today):
         _refuse(request=request, reason="expired", status=410, export=export, manager_id=manager_id)
     with tenant_context(organization.pk):
         manager = User.objects.filter(

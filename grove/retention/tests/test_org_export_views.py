@@ -135,15 +135,46 @@ def test_a_link_signed_for_something_else_is_refused(client, ready, bob):
     assert_refused(response, 404, "This link no longer works", "bad_signature")
 
 
+def noon(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12, 0)))
+
+
+def purge_date_of(organization) -> datetime.date:
+    return organization.contract_end + datetime.timedelta(days=settings.GROVE_RETENTION_GRACE_DAYS)
+
+
 def test_the_link_expires_on_the_purge_date(client, ready, bob, ended_a):
-    purge_day = ended_a.contract_end + datetime.timedelta(days=settings.GROVE_RETENTION_GRACE_DAYS)
-    eve = timezone.make_aware(datetime.datetime.combine(purge_day, datetime.time(23, 0)))
-    with time_machine.travel(eve - datetime.timedelta(days=1)):
+    purge_day = purge_date_of(ended_a)
+    warned = purge_day - datetime.timedelta(days=settings.GROVE_RETENTION_WARNING_DAYS)
+    update(ended_a, end_notice_sent_at=timezone.now(), purge_warning_sent_at=noon(warned))
+    with time_machine.travel(noon(purge_day) - datetime.timedelta(days=1)):
         assert client.get(path_of(ready, bob)).status_code == 200
-    with time_machine.travel(eve):
+    with time_machine.travel(noon(purge_day)):
         response = client.post(path_of(ready, bob))
     assert_refused(response, 410, "This link no longer works", "expired")
     assert reload(ready).download_count == 0
+
+
+def test_after_a_late_warning_the_link_works_until_the_announced_purge_day(
+    client, ready, bob, ended_a
+):
+    """The warning went out 3 days after the purge date: the purge waits the warning's week,
+    and the link works until then."""
+    week = datetime.timedelta(days=settings.GROVE_RETENTION_WARNING_DAYS)
+    warned = purge_date_of(ended_a) + datetime.timedelta(days=3)
+    update(ended_a, end_notice_sent_at=timezone.now(), purge_warning_sent_at=noon(warned))
+    with time_machine.travel(noon(warned + week) - datetime.timedelta(days=1)):
+        assert client.get(path_of(ready, bob)).status_code == 200
+    with time_machine.travel(noon(warned + week)):
+        response = client.post(path_of(ready, bob))
+    assert_refused(response, 410, "This link no longer works", "expired")
+
+
+def test_before_the_warning_went_out_the_link_keeps_working(client, ready, bob, ended_a):
+    # The scheduler was down: past the purge date, but no purge before the warning's week.
+    later = purge_date_of(ended_a) + datetime.timedelta(days=5)
+    with time_machine.travel(noon(later)):
+        assert client.get(path_of(ready, bob)).status_code == 200
 
 
 def test_a_manager_who_left_is_refused(client, ready, bob):
