@@ -18,7 +18,9 @@ The matrix:
   read capabilities (content, users, dashboards, access log), basis "grant". Each authorised use
   records GRANT_USED; the caller's own read events carry ``grant=access.grant``.
 
-An organization whose contract is not active refuses every write capability, to everyone.
+An organization whose contract is not active refuses every write capability, to everyone: to
+those who would hold it otherwise, as a 403 that says the organization is read-only
+(``grove.retention.errors.RecordedReadOnly``), to the others as the usual 404.
 
 A refusal inside a request that runs in a transaction (``ATOMIC_REQUESTS``) would roll its own
 ACCESS_DENIED event back with the rest; ``DeniedAccessMiddleware`` writes it again after the
@@ -143,6 +145,15 @@ def authorize(
     capability = Capability(capability)
     access = _decide(user, organization, capability)
     if access is None:
+        if _refused_as_read_only(user, organization, capability):
+            _deny_read_only(
+                user=user,
+                organization=organization,
+                capability=capability,
+                request=request,
+                object_type=object_type,
+                object_id=object_id,
+            )
         deny(
             user=user,
             organization_id=organization.pk,
@@ -284,10 +295,12 @@ def visible_organizations(*, user) -> list[VisibleOrganization]:
 # --- The decision ---------------------------------------------------------------------------
 
 
-def _decide(user, organization: Organization, capability: Capability) -> Access | None:
+def _decide(
+    user, organization: Organization, capability: Capability, *, ignore_status: bool = False
+) -> Access | None:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    if capability in WRITE_CAPABILITIES and not organization.is_active:
+    if capability in WRITE_CAPABILITIES and not organization.is_active and not ignore_status:
         return None
 
     def grant_of(basis: str) -> Access:
@@ -348,6 +361,34 @@ def deny(
     }
     event = record_event(request=request, **fields)
     raise AccessDenied(NOT_FOUND_MESSAGE, event_fields=fields, event_public_id=event.public_id)
+
+
+def _refused_as_read_only(user, organization: Organization, capability: Capability) -> bool:
+    """A write refused only because the contract ended: the caller may see the organization,
+    so the refusal can say why."""
+    return (
+        capability in WRITE_CAPABILITIES
+        and not organization.is_active
+        and _decide(user, organization, capability, ignore_status=True) is not None
+    )
+
+
+def _deny_read_only(*, user, organization, capability, request, object_type, object_id):
+    """Record ACCESS_DENIED (ids only) and raise the 403 of a read-only organization."""
+    from grove.retention.errors import READ_ONLY_MESSAGE, RecordedReadOnly  # (import cycle)
+
+    fields = {
+        "action": AuditAction.ACCESS_DENIED,
+        "actor": user,
+        "organization": organization.pk,
+        "object_type": object_type,
+        "object_ids": [getattr(object_id, "pk", object_id)] if object_id is not None else [],
+        "details": {"capability": str(capability), "refused": "read_only"},
+    }
+    event = record_event(request=request, **fields)
+    raise RecordedReadOnly(
+        str(READ_ONLY_MESSAGE), event_fields=fields, event_public_id=event.public_id
+    )
 
 
 def _record_grant_use(access: Access, *, request, object_type: str, object_id) -> None:

@@ -42,12 +42,6 @@ WRONG_LOGIN = "Please enter a correct business email and password."
 READ_ONLY = "contract has ended"
 CSV = "email,first name,last name,country\ndana@a.example,Dana,Durand,FR\n"
 pytestmark = pytest.mark.django_db
-# The 403 of a staff write on an ended organization comes from authorize() (grove/staff), which
-# answers 404 until the lead applies the read-only branch (the lifecycle helper's report): then
-# these pass, and strict xfail fails the run until the marker goes.
-NEEDS_READ_ONLY_403 = pytest.mark.xfail(
-    strict=True, reason="authorize() still answers a read-only refusal with a 404"
-)
 
 
 @pytest.fixture(autouse=True)
@@ -203,7 +197,6 @@ def test_a_scim_token_is_a_401_and_provisions_nobody(client, bob, org_a):
 # --- Staff writes: refused with a 403 that says why, nothing written --------------------------
 
 
-@NEEDS_READ_ONLY_403
 def test_a_csm_import_is_refused_with_a_403_and_nothing_written(staff_client, csm, org_a):
     _assign(csm, org_a)
     _end(org_a)
@@ -218,7 +211,6 @@ def test_a_csm_import_is_refused_with_a_403_and_nothing_written(staff_client, cs
     assert denied.actor_id == csm.pk and denied.details["refused"] == "read_only"
 
 
-@NEEDS_READ_ONLY_403
 def test_a_csm_invitation_is_refused_with_a_403_and_nothing_written(staff_client, csm, org_a):
     newcomer = UserFactory(email="new@a.example", organization=org_a, password=None)
     _assign(csm, org_a)

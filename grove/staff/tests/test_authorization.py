@@ -5,6 +5,7 @@ import datetime
 import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.test import RequestFactory
 from django.utils import timezone
@@ -152,9 +153,12 @@ def test_an_ended_organization_refuses_writes_to_everyone(
     _end_contract(org_a)
 
     for user in (bob, csm):
-        if capability in (C.CONTENT_WRITE, C.CONTENT_CURATE) and user is csm:
-            continue  # not theirs anyway
-        with pytest.raises(Http404):
+        if user is csm and capability != C.USERS_MANAGE:
+            with pytest.raises(Http404):  # not theirs anyway: the usual 404
+                authorize(user=user, organization=org_a, capability=capability)
+            continue
+        # Theirs but for the ended contract: a 403 saying the organization is read-only.
+        with pytest.raises(PermissionDenied, match="contract has ended"):
             authorize(user=user, organization=org_a, capability=capability)
     assert audit_events(AuditAction.ACCESS_DENIED)
 
