@@ -32,6 +32,7 @@ from grove.tenancy.context import tenant_context, unscoped
 from grove.tenancy.models import Organization
 
 from .errors import OrganizationReadOnly, refuse
+from .models import EarlyEndNote
 
 __all__ = [
     "OrganizationReadOnly",
@@ -107,6 +108,15 @@ def _contract_end_early(
     locked.contract_end = min(today, locked.contract_end)
     with tenant_context(locked):
         locked.save(update_fields=["contract_end"])
+        # The reason is free text: kept in its own record (purged with the logs), never in
+        # the access log, whose event names the note by id.
+        note = EarlyEndNote.objects.create(
+            organization=locked,
+            ended_by=actor,
+            reason=reason,
+            previous_contract_end=previous_end,
+            created_at=now,
+        )
     _end(
         locked,
         now=now,
@@ -114,6 +124,7 @@ def _contract_end_early(
         actor=actor,
         previous_contract_end=previous_end,
         request=request,
+        note=note,
     )
     _refresh(organization, locked)
     return organization
@@ -195,6 +206,7 @@ def _end(
     actor: User | None,
     previous_contract_end: datetime.date | None = None,
     request=None,
+    note: EarlyEndNote | None = None,
 ) -> None:
     organization.status = Organization.Status.ENDED
     organization.ended_at = now
@@ -209,6 +221,8 @@ def _end(
     }
     if previous_contract_end is not None:
         details["previous_contract_end"] = previous_contract_end.isoformat()
+    if note is not None:
+        details["early_end_note"] = str(note.pk)
     record_event(
         action=AuditAction.CONTRACT_ENDED,
         actor=actor,

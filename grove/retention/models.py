@@ -74,6 +74,35 @@ class LegalHold(TenantOwnedModel):
         return self.released_at is None and day <= self.until
 
 
+class EarlyEndNote(TenantOwnedModel):
+    """Why the operator ended a contract early, and who: free text, so never in the access log
+    (whose CONTRACT_ENDED event carries this note's id); purged with the organization's logs."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", db_index=True
+    )
+    ended_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(max_length=2000)
+    previous_contract_end = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    DATA_MAP = {
+        "id": SYSTEM,
+        "organization": SYSTEM,
+        "ended_by": (Category.PERSON_REFERENCE, Retention.CONTRACT_PLUS_90D),
+        "reason": (Category.CONTENT, Retention.CONTRACT_PLUS_90D),
+        "previous_contract_end": (Category.FUNCTIONAL_LOG, Retention.CONTRACT_PLUS_90D),
+        "created_at": (Category.FUNCTIONAL_LOG, Retention.CONTRACT_PLUS_90D),
+    }
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"early end note {self.pk}"
+
+
 class PurgeKind(models.TextChoices):
     ORGANIZATION_DATA = "org_data", _("The organization's personal data")
     ORGANIZATION_LOGS = "org_logs", _("The organization's logs")

@@ -29,7 +29,7 @@ from grove.tenancy.context import tenant_context, unscoped
 from grove.tenancy.models import Organization
 
 from .certificates import entries_of
-from .models import CertificateStatus, DeletionCertificate, LegalHold, PurgeKind
+from .models import CertificateStatus, DeletionCertificate, EarlyEndNote, LegalHold, PurgeKind
 
 # Roles that see every organization's retention page.
 ALL_ORGANIZATIONS_ROLES = frozenset({StaffRole.SECURITY_OFFICER, StaffRole.SECURITY_MANAGER})
@@ -212,6 +212,10 @@ def timeline(organization: Organization) -> list[TimelineStep]:
     ended_note = ""
     if organization.end_reason:
         ended_note = organization.get_end_reason_display()
+        with unscoped("retention: the early end's reason, for the staff timeline"):
+            early = EarlyEndNote.objects.filter(organization_id=organization.pk).first()
+        if early is not None:  # gone with the logs, like the reason's author
+            ended_note = f"{ended_note}: {early.reason}"
     return [
         TimelineStep(
             _("Contract starts"),

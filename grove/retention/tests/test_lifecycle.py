@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from grove.audit.models import AuditAction, AuditEvent
 from grove.retention.errors import RetentionRefused
+from grove.retention.models import EarlyEndNote
 from grove.retention.lifecycle import (
     OrganizationReadOnly,
     contract_end_early,
@@ -128,11 +129,20 @@ def test_a_serving_csm_ends_a_contract_early(csm, org_a, alice):
     assert not Session.objects.filter(session_key=alice_key).exists()
     (event,) = _events(AuditAction.CONTRACT_ENDED)
     assert event.actor_id == csm.pk
+    # The reason is recorded in its own note (purged with the logs), named by id in the log.
+    with unscoped("test: read the note"):
+        (note,) = EarlyEndNote.objects.filter(organization=org_a)
+    assert (note.reason, note.ended_by_id, note.previous_contract_end) == (
+        "Client went bankrupt",
+        csm.pk,
+        planned_end,
+    )
     assert event.details == {
         "reason": "early",
         "contract_end": TODAY.isoformat(),
         "previous_contract_end": planned_end.isoformat(),
         "sessions_cut": 1,
+        "early_end_note": str(note.pk),
     }
     assert "bankrupt" not in str(event.details)
 
@@ -167,6 +177,8 @@ def test_ending_early_needs_a_reason(security_officer, org_a):
 
     assert "reason" in refused.value.message_dict
     assert _row(org_a).status == Organization.Status.ACTIVE
+    with unscoped("test: no note"):
+        assert not EarlyEndNote.objects.exists()
 
 
 def test_an_ended_contract_cannot_end_early_again(security_officer, org_a):

@@ -434,6 +434,9 @@ def test_the_serving_csm_ends_the_contract_early(staff_client, serving_csm, org_
     assert org_a.contract_end == timezone.localdate()
     assert org_a.end_reason == Organization.EndReason.ENDED_EARLY
     assert len(events(AuditAction.CONTRACT_ENDED)) == 1
+    # The reason shows on the organization's timeline (from its note, not from the log).
+    page = staff_client(serving_csm).get(response.url)
+    assert "Client went bankrupt (ticket OPS-12)" in page.content.decode()
 
 
 def test_the_wrong_name_changes_nothing(staff_client, security_officer, org_a):

@@ -43,6 +43,7 @@ from grove.practices.models import (
 )
 from grove.retention.models import (
     DeletionCertificate,
+    EarlyEndNote,
     LegalHold,
     OrganizationExport,
     PurgeKind,
@@ -350,6 +351,15 @@ BUILDERS: dict[type[models.Model], RowBuilder] = {
             run_by="test",
         ),
         change=("total_rows", lambda: 42),
+    ),
+    EarlyEndNote: RowBuilder(
+        new=lambda org: EarlyEndNote(
+            organization=org,
+            ended_by=staff_user(),
+            reason="Built reason",
+            previous_contract_end=timezone.now().date(),
+        ),
+        change=("reason", lambda: "Changed reason"),
     ),
     OrganizationExport: RowBuilder(
         new=lambda org: OrganizationExport(organization=org),
