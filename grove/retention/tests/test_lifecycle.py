@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from grove.audit.models import AuditAction, AuditEvent
 from grove.retention.errors import RetentionRefused
-from grove.retention.models import EarlyEndNote
 from grove.retention.lifecycle import (
     OrganizationReadOnly,
     contract_end_early,
@@ -20,6 +19,7 @@ from grove.retention.lifecycle import (
     ensure_organization_writable,
     organization_is_writable,
 )
+from grove.retention.models import EarlyEndNote
 from grove.staff.models import CsmAssignment
 from grove.tenancy.context import unscoped
 from grove.tenancy.models import Organization
