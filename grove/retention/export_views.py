@@ -4,7 +4,7 @@ No login: an ended organization's people can no longer log in, so the signed lin
 GET shows a page with the organization's name, the file's size and a button (a mail scanner
 opening the link downloads nothing); POST streams the ZIP and logs the download. A forged,
 expired or withdrawn link gets a page that says so (404 or 410, ACCESS_DENIED recorded); an
-export still being prepared gets a page that says to come back later (503).
+export still being prepared gets a page that says to come back later (202, Retry-After).
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def _pending(request, pending: ExportNotReady):
         request,
         "retention/export_pending.html",
         {"organization": pending.export.organization},
-        status=503,
+        # Accepted, not done: a 5xx would be logged as a server error each time a link is early.
+        status=202,
     )
     response["Retry-After"] = "3600"
     return response

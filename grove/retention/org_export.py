@@ -81,15 +81,21 @@ PURGED_STATUSES = (Organization.Status.PURGED, Organization.Status.TOMBSTONE)
 
 def export_for(organization) -> OrganizationExport:
     """The organization's export to offer: the latest READY one made since the contract ended
-    (any READY one while it is active), else the PENDING one, else a new PENDING one.
+    (any READY one while it is active) whose file is still there (an erasure deletes the file
+    of an export naming the person), else the PENDING one, else a new PENDING one.
 
     Locks the organization's row for the choice, so two callers do not both create one.
     """
+    return _export_for(organization)[0]
+
+
+def _export_for(organization) -> tuple[OrganizationExport, bool]:
+    """``export_for``, and whether the export was created by this call."""
     organization_id = getattr(organization, "pk", organization)
     with transaction.atomic(), tenant_context(organization_id):
         org = Organization.objects.select_for_update().get(pk=organization_id)
         exports = OrganizationExport.objects.filter(organization_id=org.pk)
-        ready = exports.filter(status=ExportStatus.READY)
+        ready = exports.filter(status=ExportStatus.READY).exclude(file="")
         if org.ended_at is not None:
             ready = ready.filter(created_at__gte=org.ended_at)
         existing = (
@@ -97,8 +103,15 @@ def export_for(organization) -> OrganizationExport:
             or exports.filter(status=ExportStatus.PENDING).order_by("-created_at").first()
         )
         if existing is not None:
-            return existing
-        return OrganizationExport.objects.create(organization=org)
+            return existing, False
+        return OrganizationExport.objects.create(organization=org), True
+
+
+def schedule_build(export_id) -> None:
+    """Have the export built by the task worker once the caller's transaction commits."""
+    from .tasks import build_organization_export_task
+
+    transaction.on_commit(lambda: build_organization_export_task.enqueue(str(export_id)))
 
 
 # --- What goes in ---------------------------------------------------------------------------------
@@ -652,8 +665,9 @@ def export_from_link(token: str, *, request=None) -> tuple[OrganizationExport, U
     Refused (ACCESS_DENIED recorded, ``ExportLinkRefused`` raised): a forged or damaged link, an
     unknown export (404); the organization purged, or the purge date reached (410); the person
     no longer an active manager of the organization (404). ``ExportNotReady`` when all is well
-    but the export is not READY: the latest READY export of the organization made after it is
-    served instead when there is one.
+    but the export is not READY, or its file was deleted by an erasure: the latest READY export
+    of the organization made after it is served instead when there is one; when there is none
+    and none is being prepared, a new one is made and its build scheduled.
     """
     try:
         payload = signing.loads(str(token or ""), salt=SIGNING_SALT)
@@ -691,17 +705,22 @@ def export_from_link(token: str, *, request=None) -> tuple[OrganizationExport, U
                 export=export,
                 manager_id=manager_id,
             )
-        if export.status != ExportStatus.READY:
+        if export.status != ExportStatus.READY or not export.file:
             newer = (
                 OrganizationExport.objects.filter(
                     organization_id=organization.pk,
                     status=ExportStatus.READY,
                     created_at__gt=export.created_at,
                 )
+                .exclude(file="")
                 .order_by("-created_at")
                 .first()
             )
             if newer is None:
+                # Failed, or its file deleted by an erasure: a new one is made (once).
+                fresh, created = _export_for(organization)
+                if created:
+                    schedule_build(fresh.pk)
                 raise ExportNotReady(export, manager)
             newer.organization = organization
             export = newer

@@ -207,7 +207,7 @@ def test_an_export_being_prepared_says_so_and_streams_nothing(client, ended_a, b
     pending = export_for(ended_a)
     for method in (client.get, client.post):
         response = method(path_of(pending, bob))
-        assert response.status_code == 503
+        assert response.status_code == 202
         assert "being prepared" in response.content.decode()
         assert not response.has_header("Content-Disposition")
     assert events(AuditAction.ORG_EXPORT_DOWNLOADED) == []
@@ -222,6 +222,55 @@ def test_a_failed_exports_link_serves_the_newer_ready_one(client, ended_a, bob):
     assert response.status_code == 200
     assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == newer.sha256
     assert reload(newer).download_count == 1
+
+
+def test_an_erased_members_export_is_replaced_by_a_new_one(
+    client, ended_a, ready, bob, monkeypatch
+):
+    """An erasure deletes the file of the export naming the person (row kept, file emptied):
+    the link makes a new export (once), says it is being prepared, then serves it."""
+    from django.core.files.storage import default_storage
+
+    from grove.retention import org_export
+
+    scheduled = []
+    monkeypatch.setattr(org_export, "schedule_build", scheduled.append)
+    default_storage.delete(ready.file.name)
+    update(ready, file="")
+    for _ in range(2):
+        response = client.get(path_of(ready, bob))
+        assert response.status_code == 202 and "being prepared" in response.content.decode()
+    with unscoped("test"):
+        [fresh] = OrganizationExport.objects.filter(status=ExportStatus.PENDING)
+    assert scheduled == [fresh.pk]
+    assert export_for(ended_a).pk == fresh.pk
+    build_organization_export(fresh.pk)
+    response = client.post(path_of(ready, bob))
+    assert response.status_code == 200
+    assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == reload(fresh).sha256
+
+
+def test_a_failed_exports_link_schedules_a_new_build(client, ended_a, bob, monkeypatch):
+    from grove.retention import org_export
+
+    scheduled = []
+    monkeypatch.setattr(org_export, "schedule_build", scheduled.append)
+    failed = export_for(ended_a)
+    update(failed, status=ExportStatus.FAILED)
+    assert client.post(path_of(failed, bob)).status_code == 202
+    assert len(scheduled) == 1 and scheduled[0] != failed.pk
+
+
+def test_the_scheduled_build_runs_as_a_task_after_the_commit(
+    ended_a, settings, django_capture_on_commit_callbacks
+):
+    from grove.retention.org_export import schedule_build
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    export = export_for(ended_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule_build(export.pk)
+    assert reload(export).status == ExportStatus.READY
 
 
 def test_a_file_lost_from_storage_is_refused(client, ready, bob):
