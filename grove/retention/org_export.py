@@ -31,6 +31,7 @@ import hashlib
 import json
 import logging
 import tempfile
+import traceback
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -552,13 +553,14 @@ def build_organization_export(export_id) -> OrganizationExport | None:
         _mark_failed(export.pk, organization.pk)
         return _reloaded(export)
     stored_name = ""
+    target = organization_export_path(export, "export.zip")
+    target_existed = default_storage.exists(target)
     try:
         with tempfile.TemporaryFile() as spool:
             manifest = write_organization_zip(organization, spool, export_id=export.pk)
             size, sha256 = _digest(spool)
-            stored_name = organization_export_path(export, "export.zip")
             # Not the FieldFile's save: it would write the row from this (unscoped) context.
-            stored_name = default_storage.save(stored_name, File(spool))
+            stored_name = default_storage.save(target, File(spool))
         with transaction.atomic(), tenant_context(organization.pk):
             updated = OrganizationExport.objects.filter(
                 pk=export.pk, status=ExportStatus.PENDING
@@ -586,8 +588,18 @@ def build_organization_export(export_id) -> OrganizationExport | None:
         if not updated:
             # Another run finished (or failed) it meanwhile: keep only what its row names.
             default_storage.delete(stored_name)
-    except BaseException:
-        logger.exception("organization export %s failed", export.pk)
+    except BaseException as error:
+        # The error's type and where it happened, not its text: it can quote a row.
+        logger.error(
+            "organization export %s failed: %s\n%s",
+            export.pk,
+            type(error).__name__,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
+        # What this run stored, or a partial file left by a failed save at the export's path
+        # (never a file another run stored there first).
+        if not stored_name and not target_existed:
+            stored_name = target
         if stored_name and default_storage.exists(stored_name):
             default_storage.delete(stored_name)
         _mark_failed(export.pk, organization.pk)

@@ -194,16 +194,22 @@ def stored_exports(organization) -> list[str]:
         return []
 
 
-def test_a_failure_leaves_the_export_failed_and_no_file(retention_world, monkeypatch):
+def test_a_failure_leaves_the_export_failed_and_no_file(retention_world, monkeypatch, caplog):
     org = retention_world.a.organization
     export = export_for(org)
 
+    # (A variable: the traceback's frames quote the raising line of code.)
+    message = "storage unreachable for alice@a.example " + retention_world.a.members[0].last_name
+
     def broken(*args, **kwargs):
-        raise OSError("storage unreachable")
+        raise OSError(message)
 
     monkeypatch.setattr(org_export, "_write_media", broken)
     with pytest.raises(OSError, match="storage unreachable"):
         build_organization_export(export.pk)
+    # Logged with its type and place, never its text (it can quote a row).
+    assert "OSError" in caplog.text and str(export.pk) in caplog.text
+    assert "Anders" not in caplog.text and "unreachable" not in caplog.text
     with unscoped("test"):
         export.refresh_from_db()
     assert export.status == ExportStatus.FAILED and not export.file and export.sha256 == ""
@@ -227,6 +233,26 @@ def test_a_failure_after_storing_deletes_the_stored_file(retention_world, monkey
         export.refresh_from_db()
     assert export.status == ExportStatus.FAILED and not export.file
     assert stored_exports(org) == []
+
+
+def test_a_save_failing_half_way_leaves_no_partial_file(retention_world, monkeypatch):
+    from django.core.files.base import ContentFile
+
+    org = retention_world.a.organization
+    export = export_for(org)
+    real_save = default_storage.save
+
+    def partial_save(name, content, *args, **kwargs):
+        real_save(name, ContentFile(b"PK partial"))
+        raise OSError("disk full")
+
+    monkeypatch.setattr(default_storage, "save", partial_save)
+    with pytest.raises(OSError):
+        build_organization_export(export.pk)
+    assert stored_exports(org) == []
+    with unscoped("test"):
+        export.refresh_from_db()
+    assert export.status == ExportStatus.FAILED
 
 
 def test_a_purged_organization_gets_no_export(org_a, alice):
