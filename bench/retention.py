@@ -28,14 +28,15 @@ windows. Every answer must be a 200 (wrk counts the others: the run stops).
 Measures: the purge's wall-clock duration and rows per second (the certificates' rows: deleted,
 anonymised and cleared rows plus the access-log events, over the purge's duration); the served
 organization's p99 during the purge divided by its p99 before (target at most 2.00), where "during"
-pools every window the purge overlapped (each window's latency percentiles from p90 to p100 are
+pools every window the purge overlapped (each window's latency percentiles from p50 to p100 are
 combined, weighted by its requests: a p99 over the whole purge, not a median of windows; the worst
-window is reported too), and its requests per second during / before. The load average is
-recorded with each window. ``--sweep 2000:0,500:0.05`` repeats the purge with each batch size and
-pause, each on a fresh copy of the generated database (``CREATE DATABASE ... TEMPLATE``): the
-trade-off between the purge's duration and the other tenant's latency. The first configuration
-gives the reported lines. Results in var/bench/retention.json. ``--keep`` keeps the generated
-database (untouched: the purges then run on copies); ``--reuse`` uses the one ``--keep`` left.
+window is reported too, and the p99 during each of the two purges), and its requests per second
+during / before. The load average is recorded with each window. ``--sweep 2000:0,500:0.05`` repeats
+the purge with each batch size and pause, each on a fresh copy of the generated database (``CREATE
+DATABASE ... TEMPLATE``): the trade-off between the purge's duration and the other tenant's latency.
+The first configuration gives the reported lines. Results in var/bench/retention.json. ``--keep``
+keeps the generated database (untouched: the purges then run on copies); ``--reuse`` uses the one
+``--keep`` left.
 """
 
 from __future__ import annotations
