@@ -14,7 +14,7 @@ and recreates that database. Each prints one line per measure,
                 trivial view, RLS on vs off, on 100,000 practices and 1,000,000 reactions of one
                 organization among 50 (bench/practices.py);
 ``onboarding`` the user-list import of 100,000 rows vs raw COPY of the same rows, and its peak
-                memory (bench/onboarding.py), about a minute;
+                memory (bench/onboarding.py), median of 5 interleaved rounds, about 3 minutes;
 ``rights``      one person's personal-data export at 1,000,000 users and 10,000,000 access-log
                 events vs 10,000 and 100,000 (bench/rights.py), mostly loading the events
                 (BENCH_SCALE=small: 100,000 and 1,000,000 vs 1,000 and 10,000);
