@@ -671,6 +671,8 @@ def measure(run_url: str, org_ids: tuple[str, str], sessions: list[str], config:
         raise BenchAborted(f"the served organization lost rows: {served_before} {served_after}")
     if not during:
         raise BenchAborted("the purge ended before the first window: nothing measured")
+    if any(counts_after.values()) or not all(r["verified"] for r in results):
+        raise BenchAborted(f"the purge left rows {counts_after} or a certificate that fails")
     seconds = purge.seconds
     rows = sum(r["total_rows"] for r in results)
     base, load = summarize_windows(before), summarize_windows(during)
