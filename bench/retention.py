@@ -101,7 +101,7 @@ def parse_args(argv):
     )
     parser.add_argument("--window", type=int, default=5 if small else 10, help="s per window")
     parser.add_argument("--before", type=int, default=3, help="baseline windows")
-    parser.add_argument("--after", type=int, default=1, help="windows after the purge")
+    parser.add_argument("--after", type=int, default=2, help="windows after the purge")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=4, help="wrk connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
@@ -356,6 +356,15 @@ def table_counts(url: str, org_id: str) -> dict[str, int]:
                 [org_id],
             ).fetchone()[0]
     return counts
+
+
+def checkpoint(url: str) -> None:
+    """Write the generation's (or the copy's) dirty pages out before the baseline: otherwise the
+    checkpointer writes gigabytes during the baseline windows and makes them look slow."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
 
 
 def copy_database(url: str, name: str) -> str:
@@ -634,6 +643,7 @@ def measure(run_url: str, org_ids: tuple[str, str], sessions: list[str], config:
     from .practices import Server
 
     ended_id, served_id = org_ids
+    checkpoint(run_url)
     counts_before = table_counts(run_url, ended_id)
     served_before = table_counts(run_url, served_id)
     server = Server(run_url, args.app_role, args.port, args.workers, wrapper=True)
@@ -701,6 +711,10 @@ def measure(run_url: str, org_ids: tuple[str, str], sessions: list[str], config:
         "p99_ratio": load["p99_ms"] / base["p99_ms"],
         "worst_window_p99_ratio": load["worst_window_p99_ms"] / base["p99_ms"],
         "req_per_s_ratio": load["req_per_s"] / base["req_per_s"],
+        # Against the windows after the purge: a check on the baseline (the machine may change).
+        "p99_ratio_vs_after": load["p99_ms"] / summarize_windows(after)["p99_ms"]
+        if after
+        else None,
         "phases": phases,
         "windows": {"before": before, "during": during, "after": after},
     }
@@ -740,6 +754,13 @@ def print_run(run: dict) -> None:
         f"load {b['load_average']:.1f} / {d['load_average']:.1f}",
         flush=True,
     )
+    if run["after"]:
+        print(
+            f"    after the purge: p99 {run['after']['p99_ms']:.0f} ms, "
+            f"{run['after']['req_per_s']:.0f} req/s "
+            f"(during / after: x{run['p99_ratio_vs_after']:.2f})",
+            flush=True,
+        )
     for kind, phase in run["phases"].items():
         print(
             f"    {kind}: {phase['windows']} windows, p99 {phase['p99_ms']:.0f} ms "
