@@ -254,6 +254,9 @@ GROVE_RETENTION_WARNING_DAYS = env.int("GROVE_RETENTION_WARNING_DAYS", default=7
 GROVE_RETENTION_BATCH_SIZE = env.int("GROVE_RETENTION_BATCH_SIZE", default=2000)
 # Seconds the purge sleeps between batches, to leave the database to the live tenants.
 GROVE_RETENTION_BATCH_PAUSE = env.float("GROVE_RETENTION_BATCH_PAUSE", default=0.0)
+# Share of the time the purge works (it rests after each batch as long as that keeps it there):
+# 0.5 leaves the live tenants most of the machine while an organization is purged; 1: no rest.
+GROVE_RETENTION_DUTY_CYCLE = env.float("GROVE_RETENTION_DUTY_CYCLE", default=0.5)
 # Key signing the deletion certificates (HMAC-SHA256; default: AUDIT_HASH_KEY). Keep it stable.
 GROVE_RETENTION_CERTIFICATE_KEY = env.str("GROVE_RETENTION_CERTIFICATE_KEY", default="")
 

@@ -7,9 +7,12 @@ accumulators) in the certificate row in the same transaction. A crash or a kill 
 batches loses nothing: the next run resumes the RUNNING certificate at the saved step. A crash
 inside a batch leaves rows whose files are gone; the rerun deletes those rows (never files
 without rows the other way round). No statement touches more than a batch of rows, so no lock is
-held for long; ``GROVE_RETENTION_BATCH_PAUSE`` seconds between batches let other tenants' queries
-through. The access-log chain goes through ``grove.audit.chain.purge_chain`` (the only way to
-delete access-log events), in larger batches (each one records a PURGED event).
+held for long. Between batches the purge rests, so that the live tenants keep the CPU and the
+disk: at least ``GROVE_RETENTION_BATCH_PAUSE`` seconds, and long enough that it works no more than
+``GROVE_RETENTION_DUTY_CYCLE`` of the time (0.5: each batch is followed by a rest as long as it
+took). On a 2-core machine an unthrottled purge took one core and doubled the other tenants' p99
+(docs/benchmarks.md). The access-log chain goes through ``grove.audit.chain.purge_chain`` (the
+only way to delete access-log events), in larger batches (each one records a PURGED event).
 
 At the end the touched tables are vacuumed (PostgreSQL; outside a transaction only), the
 certificate completed and signed, the organization's status moved on, and PURGE_COMPLETED
@@ -42,8 +45,9 @@ from .plan import Step, label, sessions_of_organization, step_rows, steps_for
 logger = logging.getLogger(__name__)
 
 SCOPE_REASON = "retention purge"
-# The access-log chain is purged in batches this many times larger (one PURGED event each).
-CHAIN_BATCH_FACTOR = 50
+# The access-log chain is purged in batches this many times larger (one PURGED event each):
+# events are cheap to delete, but a 100,000-event transaction (50x) held the disk for seconds.
+CHAIN_BATCH_FACTOR = 10
 PURGED_EMAIL_DOMAIN = "invalid"
 
 
@@ -95,10 +99,17 @@ def _locked(certificate: DeletionCertificate) -> DeletionCertificate:
     return DeletionCertificate._base_manager.select_for_update().get(pk=certificate.pk)
 
 
-def _pause() -> None:
-    pause = settings.GROVE_RETENTION_BATCH_PAUSE
-    if pause:
-        time.sleep(pause)
+def _pause(worked: float = 0.0) -> None:
+    """Rest after a batch that took ``worked`` seconds: the fixed pause, or as long as keeps the
+    purge's share of the time at the duty cycle, whichever is longer."""
+    time.sleep(rest_after(worked))
+
+
+def rest_after(worked: float) -> float:
+    duty = float(settings.GROVE_RETENTION_DUTY_CYCLE)
+    if not 0 < duty <= 1:
+        raise ValueError("GROVE_RETENTION_DUTY_CYCLE must be in (0, 1]")
+    return max(float(settings.GROVE_RETENTION_BATCH_PAUSE), worked * (1 / duty - 1))
 
 
 def _batch_size() -> int:
@@ -137,6 +148,7 @@ def _delete_files(model, pks: list, only=None) -> int:
 def _run_batches(certificate, step: Step, organization, one_batch) -> DeletionCertificate:
     """Run ``one_batch(certificate, progress)`` in its own transaction until it returns False."""
     while True:
+        started = time.monotonic()
         with transaction.atomic(), unscoped(SCOPE_REASON):
             certificate = _locked(certificate)
             more = one_batch(certificate)
@@ -144,7 +156,7 @@ def _run_batches(certificate, step: Step, organization, one_batch) -> DeletionCe
         _after_batch(certificate, step)
         if not more:
             return certificate
-        _pause()
+        _pause(time.monotonic() - started)
 
 
 def _next_pks(rows: models.QuerySet, certificate: DeletionCertificate, size: int) -> list:
@@ -258,6 +270,7 @@ def _sessions_step(certificate, step: Step, organization) -> DeletionCertificate
     size = _batch_size()
     for start in range(0, len(keys), size):
         chunk = keys[start : start + size]
+        started = time.monotonic()
         with transaction.atomic(), unscoped(SCOPE_REASON):
             certificate = _locked(certificate)
             batch = Session.objects.filter(session_key__in=chunk)
@@ -266,7 +279,7 @@ def _sessions_step(certificate, step: Step, organization) -> DeletionCertificate
             _record(certificate, step, present)
             _save_progress(certificate)
         _after_batch(certificate, step)
-        _pause()
+        _pause(time.monotonic() - started)
     return certificate
 
 
@@ -274,6 +287,7 @@ def _chain_step(certificate, step: Step, organization) -> DeletionCertificate:
     event_model = step.model
     chain_size = _batch_size() * CHAIN_BATCH_FACTOR
     while True:
+        started = time.monotonic()
         with transaction.atomic(), unscoped(SCOPE_REASON):
             certificate = _locked(certificate)
             head = AuditChainHead.objects.filter(chain_key=organization.pk).first()
@@ -297,7 +311,7 @@ def _chain_step(certificate, step: Step, organization) -> DeletionCertificate:
             _record(certificate, step, pks)
             _save_progress(certificate)
         _after_batch(certificate, step)
-        _pause()
+        _pause(time.monotonic() - started)
 
 
 def _notify_step(certificate, step: Step, organization) -> DeletionCertificate:
