@@ -200,6 +200,7 @@ DECLARE
     v_purge text := coalesce(current_setting('grove.audit_purge', true), '');
     v_bypass text := coalesce(current_setting('grove.rls_bypass', true), '');
     v_hash text;
+    v_base bigint;
     v_deleted bigint;
 BEGIN
     -- The switch and the RLS bypass, for this function's statements only: both are put back
@@ -230,7 +231,12 @@ BEGIN
     IF v_hash IS NULL THEN
         RAISE EXCEPTION 'grove: no event at sequence % of chain %', p_through, p_chain;
     END IF;
-    DELETE FROM audit_auditevent WHERE chain_key = p_chain AND sequence <= p_through;
+    -- From the chain's base up: the events below it are gone, but their index entries stay
+    -- until a vacuum, and a scan from the chain's start would walk all of them batch after
+    -- batch (a purge in batches turned quadratic).
+    SELECT base_sequence INTO v_base FROM audit_auditchainhead WHERE chain_key = p_chain;
+    DELETE FROM audit_auditevent
+     WHERE chain_key = p_chain AND sequence > coalesce(v_base, 0) AND sequence <= p_through;
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
     UPDATE audit_auditchainhead SET base_sequence = p_through, base_hash = v_hash
      WHERE chain_key = p_chain;

@@ -200,7 +200,12 @@ def purge_chain(*, chain_key: uuid.UUID, through_sequence: int, reason: str, act
             return 0
         if through_sequence > head.last_sequence:
             raise ValueError(f"chain {chain_key} ends at {head.last_sequence}")
-        to_purge = AuditEvent.objects.filter(chain_key=chain_key, sequence__lte=through_sequence)
+        # From the base up (the events below it are gone; see grove_audit_purge).
+        to_purge = AuditEvent.objects.filter(
+            chain_key=chain_key,
+            sequence__gt=head.base_sequence,
+            sequence__lte=through_sequence,
+        )
         base_hash = (
             AuditEvent.objects.filter(chain_key=chain_key, sequence=through_sequence)
             .values_list("hash", flat=True)

@@ -76,6 +76,19 @@ def _entry(progress: dict, step: Step, model=None) -> dict:
 
 def _record(certificate: DeletionCertificate, step: Step, pks: list, files: int = 0) -> None:
     """Add a batch's rows to the certificate's progress (saved by the caller)."""
+    _record_hashed(
+        certificate,
+        step,
+        len(pks),
+        certificates.accumulate(0, label(step.model), pks),
+        files,
+    )
+
+
+def _record_hashed(
+    certificate: DeletionCertificate, step: Step, rows: int, hashed: int, files: int = 0
+) -> None:
+    """Add ``rows`` rows whose id hashes sum to ``hashed`` (mod 2**256) to the progress."""
     progress = certificate.progress
     tables = set(progress.get("tables", []))
     tables.add(step.model._meta.db_table)
@@ -83,11 +96,9 @@ def _record(certificate: DeletionCertificate, step: Step, pks: list, files: int 
     if step.action is None:
         return
     entry = _entry(progress, step)
-    entry["rows"] += len(pks)
-    entry["acc"] = certificates.as_hex(
-        certificates.accumulate(certificates.from_hex(entry["acc"]), label(step.model), pks)
-    )
-    certificate.total_rows += len(pks)
+    entry["rows"] += rows
+    entry["acc"] = certificates.as_hex(certificates.from_hex(entry["acc"]) + hashed)
+    certificate.total_rows += rows
     certificate.files_deleted += files
 
 
@@ -283,6 +294,39 @@ def _sessions_step(certificate, step: Step, organization) -> DeletionCertificate
     return certificate
 
 
+# The certificate's digest of a batch of events, summed by PostgreSQL: each id's SHA-256 cut into
+# eight 32-bit words, each word summed over the batch (exact in numeric), recombined in Python.
+# The same sum as certificates.accumulate, without listing and hashing 20,000 ids per batch in
+# the purge's process (the log purge's largest CPU cost there).
+_CHAIN_DIGEST_SQL = """
+SELECT count(*), {sums}
+  FROM (SELECT ('x' || encode(sha256(convert_to(%s || id::text, 'UTF8')), 'hex'))::bit(256) AS h
+          FROM {table}
+         WHERE chain_key = %s AND sequence > %s AND sequence <= %s) AS batch
+"""
+_WORDS = 8
+
+
+def _chain_digest(event_model, chain_key, *, after: int, through: int) -> tuple[int, int]:
+    """How many events of the chain lie in (after, through], and their ids' hash sum."""
+    events = event_model._base_manager.filter(
+        chain_key=chain_key, sequence__gt=after, sequence__lte=through
+    )
+    if connection.vendor != "postgresql":
+        pks = list(events.values_list("pk", flat=True))
+        return len(pks), certificates.accumulate(0, label(event_model), pks)
+    sums = ", ".join(
+        f"coalesce(sum(substring(h from {1 + 32 * word} for 32)::bigint), 0)"
+        for word in range(_WORDS)
+    )
+    sql = _CHAIN_DIGEST_SQL.format(sums=sums, table=event_model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [f"{label(event_model)}:", chain_key, after, through])
+        rows, *word_sums = cursor.fetchone()
+    hashed = sum(int(total) << (32 * (_WORDS - 1 - word)) for word, total in enumerate(word_sums))
+    return rows, hashed % certificates.MODULUS
+
+
 def _chain_step(certificate, step: Step, organization) -> DeletionCertificate:
     event_model = step.model
     chain_size = _batch_size() * CHAIN_BATCH_FACTOR
@@ -294,12 +338,8 @@ def _chain_step(certificate, step: Step, organization) -> DeletionCertificate:
             if head is None or head.last_sequence <= head.base_sequence:
                 return certificate
             through = min(head.base_sequence + chain_size, head.last_sequence)
-            pks = list(
-                event_model._base_manager.filter(
-                    chain_key=organization.pk,
-                    sequence__gt=head.base_sequence,
-                    sequence__lte=through,
-                ).values_list("pk", flat=True)
+            rows, hashed = _chain_digest(
+                event_model, organization.pk, after=head.base_sequence, through=through
             )
             from grove.audit.chain import purge_chain
 
@@ -308,7 +348,7 @@ def _chain_step(certificate, step: Step, organization) -> DeletionCertificate:
                 through_sequence=through,
                 reason=certificate.rule or "contract_end+log_days",
             )
-            _record(certificate, step, pks)
+            _record_hashed(certificate, step, rows, hashed)
             _save_progress(certificate)
         _after_batch(certificate, step)
         _pause(time.monotonic() - started)

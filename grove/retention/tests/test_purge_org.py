@@ -277,3 +277,28 @@ def test_a_crash_inside_a_batch_leaves_rows_without_files_and_the_rerun_deletes_
     assert organization_counts(org)["practices.Attachment"] == 0
     assert _entry(certificate, "practices.Attachment", "deleted")["rows"] == 2
     assert verify_certificate(certificate)
+
+
+def test_the_log_purges_digest_covers_exactly_the_chains_events(
+    retention_world, small_batches, monkeypatch
+):
+    # Chain batches of two events: several batches, each digest summed by the database on
+    # PostgreSQL (in Python on SQLite), must add up to the digest of every id the chain held.
+    monkeypatch.setattr(purge, "CHAIN_BATCH_FACTOR", 1)
+    org = retention_world.a.organization
+    purge_data(org)
+    with unscoped("test"):
+        events = list(
+            AuditEvent._base_manager.filter(chain_key=org.pk).values_list("pk", flat=True)
+        )
+    assert len(events) >= 4  # two batches at least
+    logs = purge_logs(org)
+    entry = _entry(logs, "audit.AuditEvent", "deleted")
+    assert entry["rows"] == len(events)
+    assert entry["acc"] == ids_digest("audit.AuditEvent", events)
+    with unscoped("test"):
+        assert not AuditEvent._base_manager.filter(chain_key=org.pk).exists()
+        purged = AuditEvent._base_manager.filter(
+            action=AuditAction.PURGED, details__chain=str(org.pk)
+        )
+        assert sum(e.details["events"] for e in purged) == len(events)
