@@ -5,9 +5,9 @@ import pytest
 from django.core import mail
 
 from grove.accounts.invitations import invitations_send
+from grove.core.testing.browser import CHROMIUM, CHROMIUM_ARGS, http_live_server  # noqa: F401
 from grove.core.testing.factories import UserFactory
 
-from .test_browser_login import CHROMIUM, CHROMIUM_ARGS, http_live_server  # noqa: F401
 from .test_invitations import IMMEDIATE, link_token
 
 pytestmark = pytest.mark.browser

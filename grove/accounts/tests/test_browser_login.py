@@ -1,23 +1,16 @@
 """The login journey in a real browser: Debian's chromium driven by Playwright."""
 
 import os
-from pathlib import Path
 
 import pytest
 
 from grove.audit.models import AuditAction
+from grove.core.testing.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    http_live_server,  # noqa: F401 -- a fixture
+)
 from grove.core.testing.factories import TEST_PASSWORD
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = pytest.mark.browser
 
@@ -28,40 +21,11 @@ if not CHROMIUM.exists() and os.environ.get("GROVE_REQUIRE_BROWSER") != "1":
     ]
 
 
-def _wsgi_handler(live_server):
-    # StaticFilesHandler -> _MediaFilesHandler -> WSGIHandler, built when the server started.
-    handler = live_server.thread.httpd.get_app()
-    while hasattr(handler, "application"):
-        handler = handler.application
-    return handler
-
-
-@pytest.fixture
-def http_live_server(live_server, settings):
-    """pytest-django's live server, serving plain HTTP for the length of one test.
-
-    The live server has no TLS, so the HTTPS redirect and the Secure cookie flag are off here
-    (the Django test client tests cover them). SecurityMiddleware reads SECURE_SSL_REDIRECT
-    when it is built, at the (session-wide) server's start: its middleware is rebuilt after
-    the change, and again at the end so later tests get the real configuration back.
-    """
-    overrides = {
-        "SECURE_SSL_REDIRECT": False,
-        "SESSION_COOKIE_SECURE": False,
-        "CSRF_COOKIE_SECURE": False,
-    }
-    originals = {name: getattr(settings, name) for name in overrides}
-    for name, value in overrides.items():
-        setattr(settings, name, value)
-    handler = _wsgi_handler(live_server)
-    handler.load_middleware()
-    yield live_server
-    for name, value in originals.items():
-        setattr(settings, name, value)
-    handler.load_middleware()
-
-
-def test_a_member_logs_in_sees_the_home_page_and_logs_out(http_live_server, alice, audit_events):
+def test_a_member_logs_in_sees_the_home_page_and_logs_out(
+    http_live_server,  # noqa: F811
+    alice,
+    audit_events,
+):
     from playwright.sync_api import expect, sync_playwright
 
     if not CHROMIUM.exists():

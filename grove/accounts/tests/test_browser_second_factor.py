@@ -2,17 +2,17 @@
 recovery codes shown once, then a later login verified with one of them."""
 
 import base64
-import os
 
 import pytest
 from django_otp.oath import TOTP
 
-from grove.accounts.tests.test_browser_login import (  # the live server over plain HTTP
+from grove.audit.models import AuditAction
+from grove.core.testing.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     http_live_server,  # noqa: F401 -- a fixture
+    require_chromium,
 )
-from grove.audit.models import AuditAction
 from grove.core.testing.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -38,10 +38,7 @@ def test_staff_enrol_then_verify_a_later_session_with_a_recovery_code(
 ):
     from playwright.sync_api import expect, sync_playwright
 
-    if not CHROMIUM.exists():
-        if os.environ.get("GROVE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"GROVE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    require_chromium()
     url = http_live_server.url
 
     with sync_playwright() as playwright:

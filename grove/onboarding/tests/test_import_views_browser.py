@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from grove.accounts.tests.test_browser_login import (  # noqa: F401
+from grove.core.testing.browser import (  # noqa: F401
     CHROMIUM,
     CHROMIUM_ARGS,
     http_live_server,

@@ -11,7 +11,8 @@ import pytest
 from django.conf import settings
 from PIL import Image
 
-from grove.accounts.tests.test_browser_login import CHROMIUM, CHROMIUM_ARGS, _wsgi_handler
+from grove.core.testing.browser import CHROMIUM, CHROMIUM_ARGS
+from grove.core.testing.browser import wsgi_handler as _wsgi_handler
 from grove.core.testing.factories import TEST_PASSWORD, TopicFactory
 from grove.practices.models import Attachment, Practice, Reaction
 

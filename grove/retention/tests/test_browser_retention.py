@@ -5,45 +5,24 @@ organization, sees it listed in force, then releases it. Screenshots go to var/a
 from __future__ import annotations
 
 import datetime
-import os
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
-from grove.accounts.tests.test_browser_login import (  # the live server over plain HTTP
+from grove.audit.models import AuditAction, AuditEvent
+from grove.core.testing.browser import (
+    ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
     http_live_server,  # noqa: F401 -- a fixture
+    no_horizontal_scroll,
+    require_chromium,
+    staff_session_cookie,
 )
-from grove.audit.models import AuditAction, AuditEvent
-from grove.core.testing.fixtures import log_in_verified_staff
 from grove.retention.models import LegalHold
 from grove.tenancy.context import unscoped
 
-ARTIFACTS = Path(settings.BASE_DIR) / "var" / "artifacts"
-
 pytestmark = pytest.mark.browser
-
-
-def _staff_cookie(user, url: str) -> dict:
-    """A staff session with the second factor verified (its own tests cover that page)."""
-    client = Client()
-    log_in_verified_staff(client, user)
-    return {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies["sessionid"].value,
-        "url": url,
-    }
-
-
-def _no_horizontal_scroll(page) -> bool:
-    return (
-        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        <= 0
-    )
 
 
 def test_a_security_officer_places_then_releases_a_legal_hold(
@@ -55,14 +34,11 @@ def test_a_security_officer_places_then_releases_a_legal_hold(
 ):
     from playwright.sync_api import expect, sync_playwright
 
-    if not CHROMIUM.exists():
-        if os.environ.get("GROVE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"GROVE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    require_chromium()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     base = http_live_server.url
     until = timezone.localdate() + datetime.timedelta(days=45)
-    cookie = _staff_cookie(security_officer, base)  # before Playwright's event loop starts
+    cookie = staff_session_cookie(security_officer, base)  # before Playwright's event loop starts
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -78,7 +54,7 @@ def test_a_security_officer_places_then_releases_a_legal_hold(
             expect(page.get_by_text("No legal hold on this organization.")).to_be_visible()
             # The next purge's counts arrive by htmx, in place of the link.
             expect(page.locator("#dry-run .purge-counts")).to_be_visible()
-            assert _no_horizontal_scroll(page)
+            assert no_horizontal_scroll(page)
 
             page.get_by_text("Place a legal hold").click()
             expect(page.get_by_label("The whole organization")).to_be_checked()
@@ -94,7 +70,7 @@ def test_a_security_officer_places_then_releases_a_legal_hold(
             expect(hold_card).to_contain_text(until.isoformat())
             expect(hold_card).to_contain_text("LEGAL-77")
             expect(page.get_by_role("note")).to_contain_text("A legal hold is in force")
-            assert _no_horizontal_scroll(page)
+            assert no_horizontal_scroll(page)
             page.screenshot(path=str(ARTIFACTS / "retention-hold-placed-phone.png"), full_page=True)
 
             hold_card.get_by_text("Release this hold").click()
@@ -106,7 +82,7 @@ def test_a_security_officer_places_then_releases_a_legal_hold(
             expect(hold_card).to_contain_text("Case settled")
             expect(hold_card).not_to_contain_text("In force")
             expect(page.get_by_role("note")).to_have_count(0)
-            assert _no_horizontal_scroll(page)
+            assert no_horizontal_scroll(page)
             page.screenshot(
                 path=str(ARTIFACTS / "retention-hold-released-phone.png"), full_page=True
             )
@@ -141,10 +117,7 @@ def test_a_csm_reads_the_certificate_of_a_purged_organization(
     from grove.staff.models import CsmAssignment
     from grove.tenancy.models import Organization
 
-    if not CHROMIUM.exists():
-        if os.environ.get("GROVE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"GROVE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    require_chromium()
     end = timezone.localdate() - datetime.timedelta(days=40)
     with unscoped("test set-up"):
         CsmAssignment.objects.create(organization=org_a, csm=csm)
@@ -163,7 +136,7 @@ def test_a_csm_reads_the_certificate_of_a_purged_organization(
         run_by="scheduler",
     )
     base = http_live_server.url
-    cookie = _staff_cookie(csm, base)
+    cookie = staff_session_cookie(csm, base)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -175,14 +148,14 @@ def test_a_csm_reads_the_certificate_of_a_purged_organization(
             card = page.locator("li.request-card").first
             expect(card).to_contain_text("Organization A")
             expect(card).to_contain_text("Personal data purged")
-            assert _no_horizontal_scroll(page)
+            assert no_horizontal_scroll(page)
             page.screenshot(path=str(ARTIFACTS / "retention-overview-phone.png"), full_page=True)
             card.get_by_role("link", name="The organization's personal data").click()
             expect(page.get_by_role("heading", level=1)).to_contain_text("Deletion certificate")
             expect(page.get_by_role("status")).to_contain_text("Signature valid")
             expect(page.locator(".purge-counts")).to_contain_text("accounts.User")
             expect(page.get_by_text(certificate.signature)).to_be_visible()
-            assert _no_horizontal_scroll(page)
+            assert no_horizontal_scroll(page)
             page.screenshot(path=str(ARTIFACTS / "retention-certificate-phone.png"), full_page=True)
         finally:
             browser.close()

@@ -4,50 +4,29 @@ gets the mail with the link and downloads the ZIP. Screenshots are kept in var/a
 
 from __future__ import annotations
 
-import os
 import re
 import zipfile
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 from django.core import mail
-from django.test import Client
 
-from grove.accounts.tests.test_browser_login import (  # the live server over plain HTTP
+from grove.core.testing.browser import (
+    ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
     http_live_server,  # noqa: F401 -- a fixture
+    no_horizontal_scroll,
+    require_chromium,
+    staff_session_cookie,
 )
 from grove.core.testing.factories import TEST_PASSWORD
-from grove.core.testing.fixtures import log_in_verified_staff
 from grove.rights.models import DataSubjectRequest, PersonalDataExport, RequestState
 
 from .test_views_fixtures import *  # noqa: F403 -- the shared fixtures
 from .test_views_fixtures import rows
 
-ARTIFACTS = Path(settings.BASE_DIR) / "var" / "artifacts"
-
 pytestmark = pytest.mark.browser
-
-
-def _staff_cookie(user, url: str) -> dict:
-    """A staff session with the second factor verified (its own tests cover that page)."""
-    client = Client()
-    log_in_verified_staff(client, user)
-    return {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies["sessionid"].value,
-        "url": url,
-    }
-
-
-def _no_horizontal_scroll(page) -> bool:
-    return (
-        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        <= 0
-    )
 
 
 def test_a_member_gets_their_data_through_an_access_request(
@@ -58,13 +37,10 @@ def test_a_member_gets_their_data_through_an_access_request(
 ):
     from playwright.sync_api import expect, sync_playwright
 
-    if not CHROMIUM.exists():
-        if os.environ.get("GROVE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"GROVE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    require_chromium()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     base = http_live_server.url
-    csm_cookie = _staff_cookie(assigned_csm, base)
+    csm_cookie = staff_session_cookie(assigned_csm, base)
     saved = tmp_path / "my-data.zip"
 
     with sync_playwright() as playwright:
@@ -90,14 +66,14 @@ def test_a_member_gets_their_data_through_an_access_request(
             member.keyboard.press("Space")
             expect(member.get_by_label("Access to my data")).to_be_checked()
             expect(member.get_by_label("First name")).to_be_hidden()
-            assert _no_horizontal_scroll(member)
+            assert no_horizontal_scroll(member)
             member.get_by_role("button", name="Send my request").focus()
             member.keyboard.press("Enter")
             expect(member.get_by_role("heading", level=1)).to_have_text(
                 "Your request: Access to my data"
             )
             expect(member.get_by_role("status")).to_contain_text("We answer by")
-            assert _no_horizontal_scroll(member)
+            assert no_horizontal_scroll(member)
             member.screenshot(path=str(ARTIFACTS / "rights-request-phone.png"), full_page=True)
 
             # The CSM takes it and fulfils it.
@@ -158,17 +134,14 @@ def test_the_officer_finds_the_overdue_request_first_and_decides_on_a_phone(
     from grove.core.testing.factories import UserFactory
     from grove.rights.demo import seed_rights_demo
 
-    if not CHROMIUM.exists():
-        if os.environ.get("GROVE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"GROVE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    require_chromium()
     for n in range(5):
         UserFactory(organization=org_a, email=f"member{n}@a.example")
     seed_rights_demo(org_a)
     [awaiting] = rows(DataSubjectRequest, state=RequestState.AWAITING_APPROVAL)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     base = http_live_server.url
-    cookie = _staff_cookie(security_officer, base)
+    cookie = staff_session_cookie(security_officer, base)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -183,7 +156,7 @@ def test_the_officer_finds_the_overdue_request_first_and_decides_on_a_phone(
             first = page.locator(".request-card").first
             expect(first).to_have_class(re.compile("is-overdue"))
             expect(first.locator(".badge.overdue")).to_contain_text("Overdue by")
-            assert _no_horizontal_scroll(page)
+            assert no_horizontal_scroll(page)
             page.screenshot(path=str(ARTIFACTS / "rights-console-phone.png"), full_page=True)
 
             # The state filter swaps the list in place (htmx), and the address follows.
@@ -198,7 +171,7 @@ def test_the_officer_finds_the_overdue_request_first_and_decides_on_a_phone(
             page.keyboard.press("Enter")
             expect(page.get_by_role("status").first).to_contain_text("Approved.")
             expect(page.get_by_role("button", name="Erase now")).to_be_visible()
-            assert _no_horizontal_scroll(page)
+            assert no_horizontal_scroll(page)
         finally:
             browser.close()
 
@@ -212,10 +185,7 @@ def test_someone_not_logged_in_files_a_request_and_proves_their_address(
 ):
     from playwright.sync_api import expect, sync_playwright
 
-    if not CHROMIUM.exists():
-        if os.environ.get("GROVE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"GROVE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    require_chromium()
     base = http_live_server.url
 
     with sync_playwright() as playwright:
@@ -238,7 +208,7 @@ def test_someone_not_logged_in_files_a_request_and_proves_their_address(
             expect(page.get_by_role("heading", level=1)).to_have_text(
                 "Thank you: your request is received"
             )
-            assert _no_horizontal_scroll(page)
+            assert no_horizontal_scroll(page)
         finally:
             browser.close()
 

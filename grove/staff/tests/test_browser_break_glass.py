@@ -1,18 +1,17 @@
 """The break-glass journey in a real browser: request, approval by another person, access to
 the client's users, revocation ending it at once."""
 
-import os
-
 import pytest
 from django.conf import settings
 from django.test import Client
 
-from grove.accounts.tests.test_browser_login import (  # the live server over plain HTTP
+from grove.audit.models import AuditAction
+from grove.core.testing.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     http_live_server,  # noqa: F401 -- a fixture
+    require_chromium,
 )
-from grove.audit.models import AuditAction
 from grove.core.testing.fixtures import log_in_verified_staff
 from grove.staff.models import AccessGrant
 from grove.tenancy.context import unscoped
@@ -41,10 +40,7 @@ def test_a_technician_gets_approved_access_then_loses_it_on_revocation(
 ):
     from playwright.sync_api import expect, sync_playwright
 
-    if not CHROMIUM.exists():
-        if os.environ.get("GROVE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"GROVE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    require_chromium()
     url = http_live_server.url
     tech_cookie = _session_cookie(tech, url)
     officer_cookie = _session_cookie(security_officer, url)

@@ -2,19 +2,18 @@
 a technician proposes, a security manager approves with the notice period, the CSM sends the
 notice, the client's manager acknowledges, the CSM sees it."""
 
-import os
-
 import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import Client
 
-from grove.accounts.tests.test_browser_login import (  # the live server over plain HTTP
+from grove.audit.models import AuditAction
+from grove.core.testing.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     http_live_server,  # noqa: F401 -- a fixture
+    require_chromium,
 )
-from grove.audit.models import AuditAction
 from grove.core.testing.fixtures import log_in_verified_staff
 from grove.subprocessors.models import ChangeStatus, NoticeDelivery, SubprocessorChange
 from grove.tenancy.context import unscoped
@@ -49,10 +48,7 @@ def test_a_change_goes_from_proposal_to_the_clients_acknowledgement(
 ):
     from playwright.sync_api import expect, sync_playwright
 
-    if not CHROMIUM.exists():
-        if os.environ.get("GROVE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"GROVE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    require_chromium()
     # Its own row: the seeded ones do not survive a transactional test's flush.
     make_subprocessor("vendor", name="Vendor Mail")
     assign(csm, org_a)
