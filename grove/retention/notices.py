@@ -3,7 +3,9 @@ warning (both with the link to the organization's export), and the deletion cert
 before their own accounts go.
 
 Each goes to the organization's active managers, each in their profile's language (text and
-HTML). A notice is recorded once (``Organization.end_notice_sent_at`` /
+HTML). An organization with no active manager left would lose its data unwarned: the notice
+then goes, without the export link (client data is not theirs to download), to the CSMs serving
+it (or, if none, to the security officers), who reach the client by other means. A notice is recorded once (``Organization.end_notice_sent_at`` /
 ``purge_warning_sent_at``), only when every mail went: a transport error raises, nothing is
 recorded, and the next daily run sends it again (some managers may then get it twice, which
 beats none getting it). The access-log events (RETENTION_NOTICE_SENT, CERTIFICATE_SENT) go to
@@ -21,10 +23,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from grove.accounts.models import OrgRole, User
+from grove.accounts.models import OrgRole, StaffRole, User
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
 from grove.privacy.datamap import Category
+from grove.staff.models import CsmAssignment
 from grove.tenancy.context import unscoped
 from grove.tenancy.models import Organization
 
@@ -34,6 +37,7 @@ from .models import DeletionCertificate, ExportStatus
 CONTRACT_END = "contract_end"
 PURGE_WARNING = "purge_warning"
 CERTIFICATE = "certificate"
+NO_MANAGER = "no_manager"
 
 SUBJECTS = {
     CONTRACT_END: lambda org: (
@@ -44,6 +48,10 @@ SUBJECTS = {
     ),
     CERTIFICATE: lambda org: (
         _("%(organization)s: certificate of deletion of your data") % {"organization": org.name}
+    ),
+    NO_MANAGER: lambda org: (
+        _("%(organization)s: no manager left to receive the retention notice")
+        % {"organization": org.name}
     ),
 }
 
@@ -62,6 +70,25 @@ def active_managers(organization) -> list[User]:
                 is_active=True,
                 erased_at__isnull=True,
             ).order_by("created_at", "pk")
+        )
+
+
+def staff_to_alert(organization) -> list[User]:
+    """Who hears of a notice no manager can receive: the CSMs serving the organization, or the
+    security officers if none does (ordered, for tests)."""
+    with unscoped("retention: who is told that an ended organization has no manager"):
+        serving = CsmAssignment.objects.filter(
+            organization_id=organization.pk, ended_at__isnull=True
+        ).values("csm_id")
+        csms = list(
+            User.objects.filter(pk__in=serving, is_active=True, staff_role=StaffRole.CSM).order_by(
+                "pk"
+            )
+        )
+        if csms:
+            return csms
+        return list(
+            User.objects.filter(is_active=True, staff_role=StaffRole.SECURITY_OFFICER).order_by("pk")
         )
 
 
@@ -162,7 +189,13 @@ def _send_notice(organization, kind: str, sent_field: str, *, now=None) -> int:
             )
             for manager in active_managers(locked)
         ]
-        _deliver(messages, locked)
+        alerted = []
+        if not messages:
+            alerted = [
+                _mail(NO_MANAGER, locked, person, {**context, "notice": kind})
+                for person in staff_to_alert(locked)
+            ]
+        _deliver(messages + alerted, locked)
         Organization.objects.filter(pk=locked.pk).update(**{sent_field: now})
         setattr(organization, sent_field, now)
         record_event(
@@ -170,13 +203,19 @@ def _send_notice(organization, kind: str, sent_field: str, *, now=None) -> int:
             organization=None,
             object_type="organization",
             object_ids=[locked.pk],
-            details={"notice": kind, "recipients": len(messages), "export": str(export.pk)},
+            details={
+                "notice": kind,
+                "recipients": len(messages),
+                "staff_alerted": len(alerted),
+                "export": str(export.pk),
+            },
         )
     return len(messages)
 
 
 def _mail(kind: str, organization, manager: User, context: dict) -> EmailMultiAlternatives:
-    """One manager's mail of ``kind``, in their language."""
+    """One person's mail of ``kind`` (a manager's; a staff member's for NO_MANAGER), in their
+    language."""
     with translation.override(manager.language or settings.LANGUAGE_CODE):
         full = {
             **context,

@@ -187,3 +187,44 @@ def test_the_certificate_mail_has_the_counts_and_no_link(ended, bob, french_mana
     (event,) = events(AuditAction.CERTIFICATE_SENT)
     assert event.object_ids == [str(certificate.pk)]
     assert event.details == {"organization": str(ended.pk), "recipients": 2}
+
+
+@pytest.fixture
+def no_manager_left(ended, bob):
+    """The ended organization's only manager is a plain member now."""
+    with unscoped("test set-up"):
+        type(bob).objects.filter(pk=bob.pk).update(org_role=OrgRole.MEMBER)
+    return ended
+
+
+def test_without_a_manager_the_serving_csm_is_told_without_the_link(
+    no_manager_left, csm, security_officer
+):
+    from grove.core.testing.factories import StaffUserFactory
+    from grove.staff.models import CsmAssignment
+
+    other_csm = StaffUserFactory(email="other.csm@grove.example", staff_role=csm.staff_role)
+    with unscoped("test set-up"):
+        CsmAssignment.objects.create(organization=no_manager_left, csm=csm)
+    with time_machine.travel(NOW, tick=False):
+        assert notices.send_contract_end_notice(no_manager_left) == 0
+    assert [m.to for m in mail.outbox] == [[csm.email]]
+    message = mail.outbox[0]
+    assert no_manager_left.name in message.subject
+    assert "no active manager" in message.body
+    assert "/retention/export/" not in message.body and "http" not in message.body
+    assert other_csm.email not in str([m.to for m in mail.outbox])
+    (event,) = events(AuditAction.RETENTION_NOTICE_SENT)
+    assert event.details["recipients"] == 0 and event.details["staff_alerted"] == 1
+    assert csm.email not in str(event.details)
+    with unscoped("test"):
+        assert Organization.objects.get(pk=no_manager_left.pk).end_notice_sent_at is not None
+
+
+def test_without_a_manager_nor_a_csm_the_security_officers_are_told(
+    no_manager_left, security_officer
+):
+    with time_machine.travel(NOW, tick=False):
+        assert notices.send_purge_warning(no_manager_left) == 0
+    assert [m.to for m in mail.outbox] == [[security_officer.email]]
+    assert "warning before the deletion" in mail.outbox[0].body
