@@ -5,11 +5,12 @@ before their own accounts go.
 Each goes to the organization's active managers, each in their profile's language (text and
 HTML). An organization with no active manager left would lose its data unwarned: the notice
 then goes, without the export link (client data is not theirs to download), to the CSMs serving
-it (or, if none, to the security officers), who reach the client by other means. A notice is recorded once (``Organization.end_notice_sent_at`` /
-``purge_warning_sent_at``), only when every mail went: a transport error raises, nothing is
-recorded, and the next daily run sends it again (some managers may then get it twice, which
-beats none getting it). The access-log events (RETENTION_NOTICE_SENT, CERTIFICATE_SENT) go to
-the operator chain, which outlives the organization's: ids and counts, never an address.
+it (or, if none, to the security officers), who reach the client by other means. A notice is
+recorded once (``Organization.end_notice_sent_at`` / ``purge_warning_sent_at``), only when
+every mail went: a transport error raises, nothing is recorded, and the next daily run sends it
+again (some managers may then get it twice, which beats none getting it). The access-log
+events (RETENTION_NOTICE_SENT, CERTIFICATE_SENT) go to the operator chain, which outlives the
+organization's: ids and counts, never an address.
 """
 
 from __future__ import annotations
@@ -87,9 +88,8 @@ def staff_to_alert(organization) -> list[User]:
         )
         if csms:
             return csms
-        return list(
-            User.objects.filter(is_active=True, staff_role=StaffRole.SECURITY_OFFICER).order_by("pk")
-        )
+        officers = User.objects.filter(is_active=True, staff_role=StaffRole.SECURITY_OFFICER)
+        return list(officers.order_by("pk"))
 
 
 def send_contract_end_notice(organization, *, now: datetime.datetime | None = None) -> int:
