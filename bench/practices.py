@@ -44,10 +44,12 @@ spends more time compiling than running (see docs/benchmarks.md).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime
 import html
 import json
 import os
+import pstats
 import random
 import re
 import shutil
@@ -637,10 +639,18 @@ def profile_requests(sessions: list[str], url: str, app_role: str, organization_
             for q in captured.captured_queries
         ]
         slowest = max(queries)
+        # Python calls per request (cProfile's count, C functions included): deterministic,
+        # unlike wall time on a shared machine (docs/benchmarks.md, session 5).
+        profiler = cProfile.Profile()
+        profiler.enable()
+        client.get(path)
+        profiler.disable()
+        python_calls = pstats.Stats(profiler).total_calls
         reads = [q for q in queries if _is_plain_select(q[1])]
         slowest_read = max(reads)
         profiles[name] = {
             "queries": len(queries),
+            "python_calls": python_calls,
             "sql_ms": round(sum(ms for ms, _ in queries), 1),
             "slowest_ms": round(slowest[0], 1),
             "slowest_sql": slowest[1][:3000],
