@@ -100,6 +100,8 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections: a new connection per request costs far more than RLS itself.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=300)
+    # Checked before each request's first query, by looking at the socket (grove/tenancy/db.py
+    # is_usable): no SELECT 1 round trip unless the server has ended the connection.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # No JIT compilation: the ranked search's planner cost is far above jit_above_cost, and
     # PostgreSQL spent 260-360 ms compiling it per request for ~90 ms of work (docs/benchmarks.md);

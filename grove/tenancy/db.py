@@ -7,9 +7,15 @@ first statement of each transaction that needs them: the statement is prefixed w
 psycopg backend binds parameters on the client side by default, so both go as one simple-protocol
 query. Server-side (named) cursors and executemany cannot take a prefix: they get one extra round
 trip. ``GROVE_RLS_SET_MODE = "statement"`` always uses the extra round trip (for benchmarks).
+
+Each new connection also gets a health check (CONN_HEALTH_CHECKS) without a round trip:
+``is_usable`` below.
 """
 
 from __future__ import annotations
+
+import functools
+import select
 
 from django.conf import settings
 from django.db.backends.signals import connection_created
@@ -96,9 +102,42 @@ def _is_savepoint_rollback(sql) -> bool:
     return isinstance(sql, str) and sql.lstrip()[:21].upper() == "ROLLBACK TO SAVEPOINT"
 
 
+def is_usable(db) -> bool:
+    """Django's health check of a persistent connection (``CONN_HEALTH_CHECKS``, run before the
+    first query of each request), without its ``SELECT 1`` round trip when nothing is amiss.
+
+    A connection the server ended (a restart, ``pg_terminate_backend``, a failover, an idle
+    timeout) has had its goodbye and end of stream delivered to the socket: an idle connection
+    whose socket has nothing to read is usable as it is. Whenever the socket does have something
+    (the server's goodbye, or a rare notice), or a transaction is open, Django's own check runs
+    the round trip and decides. A peer that vanished without a word is missed, as ``SELECT 1``
+    would be (it would wait for the network's timeout).
+    """
+    from psycopg.pq import TransactionStatus
+
+    raw_connection = db.connection
+    if raw_connection is None or raw_connection.closed or raw_connection.broken:
+        return False
+    if raw_connection.info.transaction_status == TransactionStatus.IDLE and not _has_input(
+        raw_connection.fileno()
+    ):
+        return True
+    return type(db).is_usable(db)
+
+
+def _has_input(fileno: int) -> bool:
+    """Whether the socket has something to read (or was closed), without waiting."""
+    if not hasattr(select, "poll"):  # not on Linux: say yes, and the round trip decides
+        return True
+    poller = select.poll()
+    poller.register(fileno, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
+
+
 def _on_connection_created(sender, connection, **kwargs) -> None:
     if connection.vendor != "postgresql":
         return
+    connection.is_usable = functools.partial(is_usable, connection)
     role = getattr(settings, "GROVE_DB_APP_ROLE", "")
     if role:
         # Log in as a privileged role, work as the application role that RLS applies to.
