@@ -28,6 +28,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
@@ -35,6 +36,7 @@ from django.utils import timezone
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction, AuditChainHead
 from grove.rights import erasure
+from grove.rights.models import ErasureRecord
 from grove.tenancy.context import unscoped
 from grove.tenancy.models import Organization
 
@@ -140,10 +142,16 @@ def _file_fields(model, only=None) -> list[models.FileField]:
 
 
 def _delete_files(model, pks: list, only=None) -> int:
+    deleted = 0
+    if model is ErasureRecord and only is None:
+        # The ledger's copies in storage are files no FileField names.
+        for name in erasure.ledger_copy_names(pks):
+            if default_storage.exists(name):
+                default_storage.delete(name)
+                deleted += 1
     fields = _file_fields(model, only)
     if not fields:
-        return 0
-    deleted = 0
+        return deleted
     rows = model._base_manager.filter(pk__in=pks).values_list(*[f.attname for f in fields])
     for names in rows:
         for f, name in zip(fields, names, strict=True):
@@ -527,7 +535,14 @@ def purge_departed_user(*, user, rule: str, due_on, run_by: str) -> DeletionCert
             object_ids=[certificate.pk],
             details={"organization": str(subject.organization_id), "kind": PurgeKind.USER},
         )
+        # The ledger entry, as for an erasure: a restore of an older backup brings the member
+        # back, and the replay of the ledger erases them again.
+        email_hash = erasure.ledger_hash(subject.email)
         rows, files, tables = erasure.erase_for_retention(subject)
+        counts: dict[str, dict[str, int]] = {}
+        for (model, treatment), pks in rows.items():
+            counts.setdefault(str(treatment), {})[label(model)] = len(pks)
+        erasure.record_erasure(subject, email_hash=email_hash, counts=counts)
         progress = certificate.progress
         for (model, treatment), pks in sorted(rows.items(), key=lambda item: label(item[0][0])):
             # Deleted, anonymised (kept, personal fields blanked), or unlinked (fields cleared).

@@ -624,13 +624,7 @@ def erase_person(
         if successor is not None:
             _promote(successor, actor=actor, request=request)
             tables.add(_user_model()._meta.db_table)
-        record = ErasureRecord.objects.create(
-            organization_id=subject.organization_id,
-            email_hash=email_hash,
-            user_id=subject.pk,
-            request=dsr,
-            counts=counts,
-        )
+        record = record_erasure(subject, email_hash=email_hash, counts=counts, dsr=dsr)
         record_event(
             action=AuditAction.ERASURE_APPLIED,
             actor=actor,
@@ -650,7 +644,20 @@ def erase_person(
     if dsr is not None:
         dsr.rectification = {}  # the caller's copy says what the row says now
     transaction.on_commit(partial(_after_commit, files, sorted(tables)))
-    # After the commit only: a copy of an erasure that was rolled back must never exist.
+    return record
+
+
+def record_erasure(subject, *, email_hash: str, counts: dict, dsr=None) -> ErasureRecord:
+    """The ledger entry of ``subject``'s erasure, inside the caller's transaction and scope,
+    and its stored copy after the commit (a copy of an erasure that was rolled back must never
+    exist). ``email_hash`` is ``ledger_hash`` of the email taken before it was anonymised."""
+    record = ErasureRecord.objects.create(
+        organization_id=subject.organization_id,
+        email_hash=email_hash,
+        user_id=subject.pk,
+        request=dsr,
+        counts=counts,
+    )
     transaction.on_commit(partial(_write_ledger_copy, _ledger_entry(record)))
     return record
 
@@ -852,6 +859,16 @@ def _ledger_entry(record: ErasureRecord) -> dict:
 def ledger_copy_name(organization_id, entry_id) -> str:
     """One directory per organization: the organization's purge deletes it with the rest."""
     return f"{LEDGER_DIRECTORY}/{organization_id}/{entry_id}.json"
+
+
+def ledger_copy_names(record_pks) -> list[str]:
+    """The stored copies of these ledger entries (the retention purge deletes them with their
+    rows: the copies are files no FileField names)."""
+    with unscoped("rights: the stored copies of ledger entries"):
+        rows = ErasureRecord._base_manager.filter(pk__in=record_pks).values_list(
+            "organization_id", "pk"
+        )
+        return [ledger_copy_name(organization_id, pk) for organization_id, pk in rows]
 
 
 def _write_ledger_copy(entry: dict) -> None:

@@ -302,3 +302,29 @@ def test_the_log_purges_digest_covers_exactly_the_chains_events(
             action=AuditAction.PURGED, details__chain=str(org.pk)
         )
         assert sum(e.details["events"] for e in purged) == len(events)
+
+
+def test_the_log_purge_deletes_the_erasure_ledgers_stored_copies(
+    retention_world, small_batches, security_officer, django_capture_on_commit_callbacks
+):
+    from grove.rights.erasure import erase_person, ledger_copy_name
+    from grove.rights.models import ErasureRecord
+
+    org, other = retention_world.a.organization, retention_world.b.organization
+    with django_capture_on_commit_callbacks(execute=True):
+        erased_here = erase_person(actor=security_officer, subject=retention_world.a.members[1])
+        erased_there = erase_person(actor=security_officer, subject=retention_world.b.members[0])
+    here = ledger_copy_name(org.pk, erased_here.pk)
+    there = ledger_copy_name(other.pk, erased_there.pk)
+    assert default_storage.exists(here) and default_storage.exists(there)
+
+    purge_data(org)
+    assert default_storage.exists(here)  # kept with the logs, 90 days
+    logs = purge_logs(org)
+
+    assert not default_storage.exists(here)
+    assert default_storage.exists(there)
+    with unscoped("test"):
+        assert not ErasureRecord._base_manager.filter(organization_id=org.pk).exists()
+    assert _entry(logs, "rights.ErasureRecord", "deleted")["rows"] == 1
+    assert logs.files_deleted >= 1

@@ -58,3 +58,33 @@ def test_a_departed_members_data_is_purged_with_a_certificate(retention_world):
     assert search_blindly(["alice@a.example"])  # the others stay
     assert organization_counts(retention_world.b.organization) == b_before
     assert mail.outbox == []
+
+
+def test_a_departed_members_purge_enters_the_erasure_ledger_with_its_stored_copy(
+    retention_world, django_capture_on_commit_callbacks
+):
+    from django.core.files.storage import default_storage
+
+    from grove.rights.erasure import ledger_copy_name, ledger_hash, replay_erasures
+    from grove.rights.models import ErasureRecord
+
+    dora = retention_world.a.members[1]
+    _departed(dora)
+    with django_capture_on_commit_callbacks(execute=True):
+        purge_departed_user(
+            user=dora, rule="deprovisioned+30d", due_on=datetime.date(2026, 1, 1), run_by="test"
+        )
+    with unscoped("test"):
+        (record,) = ErasureRecord._base_manager.filter(user_id=dora.pk)
+    assert record.email_hash == ledger_hash("dora@a.example")
+    assert record.counts["deleted"]["practices.Reaction"] == 3
+    copy = ledger_copy_name(record.organization_id, record.pk)
+    assert default_storage.exists(copy)
+    assert b"dora" not in default_storage.open(copy).read()
+    # A restore from an older backup would bring Dora back; the ledger's replay erases her.
+    with unscoped("test"):
+        get_user_model()._base_manager.filter(pk=dora.pk).update(
+            email="dora@a.example", last_name="Dahl", erased_at=None
+        )
+    replay_erasures()
+    assert search_blindly(["dora@a.example", "Dahl"]) == []
