@@ -12,9 +12,14 @@ urlpatterns = [
         views.certificate_json,
         name="certificate_json",
     ),
-    path("<slug:slug>/", views.organization, name="organization"),
-    path("<slug:slug>/dry-run/", views.dry_run, name="dry_run"),
-    path("<slug:slug>/end-early/", views.end_early, name="end_early"),
-    path("<slug:slug>/holds/", views.hold_place, name="hold_place"),
-    path("<slug:slug>/holds/<uuid:hold_id>/release/", views.hold_release, name="hold_release"),
+    # Under their own prefix: a slug beside "certificates" or "export" could shadow them.
+    path("organizations/<slug:slug>/", views.organization, name="organization"),
+    path("organizations/<slug:slug>/dry-run/", views.dry_run, name="dry_run"),
+    path("organizations/<slug:slug>/end-early/", views.end_early, name="end_early"),
+    path("organizations/<slug:slug>/holds/", views.hold_place, name="hold_place"),
+    path(
+        "organizations/<slug:slug>/holds/<uuid:hold_id>/release/",
+        views.hold_release,
+        name="hold_release",
+    ),
 ]

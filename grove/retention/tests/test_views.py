@@ -596,3 +596,22 @@ def test_the_pages_render_in_french(staff_client, security_officer, org_a):
         response = client.get(url, headers={"Accept-Language": "fr"})
         assert response.status_code == 200
         assert '<html lang="fr">' in response.content.decode()
+
+
+def test_an_organization_slugged_like_a_retention_path_keeps_all_its_pages(
+    client, security_officer, org_a
+):
+    from django.urls import resolve, reverse
+
+    from grove.retention import export_views, views
+
+    for slug in ("export", "certificates"):
+        for name, view in (
+            ("organization", views.organization),
+            ("dry_run", views.dry_run),
+            ("end_early", views.end_early),
+            ("hold_place", views.hold_place),
+        ):
+            assert resolve(reverse(f"retention:{name}", args=[slug])).func == view
+    token_url = reverse("retention:export_download", args=["dry-run"])
+    assert resolve(token_url).func == export_views.export_download_view
