@@ -364,3 +364,44 @@ def test_the_newest_feed_reads_the_index_in_order(org_a, alice, topic):
         assert "practice_feed_newest" in text, text
         # The index gives the order: no Sort node above the scan.
         assert "Sort" not in text.split("Index Scan")[0], text
+
+
+def test_the_first_page_compiles_the_targeting_rule_once(org_a, alice, topic, monkeypatch):
+    """The boosted part and the page share one compile of the rule and the filters; the SQL
+    is the one the ORM writes without the memo, also where its aliases change (a subquery)."""
+    from django.db.models import Exists
+
+    make(org_a, topic, 3)
+    compiles = []
+    original = Exists.as_sql
+
+    def counting(self, compiler, connection, **kwargs):
+        compiles.append(self)
+        return original(self, compiler, connection, **kwargs)
+
+    def bare(query):
+        return str(query).replace("(", "").replace(")", "")
+
+    tag = FeedFilters(tag="nothing-like-it")
+    with tenant_context(org_a):
+        monkeypatch.setattr(Exists, "as_sql", counting)
+        assert len(queries.feed_page(alice, filters=FeedFilters()).items) == 3
+        queries.feed_page(alice, filters=tag)
+        monkeypatch.undo()
+        # The rule's Exists (job types) and the tag filter's: compiled once each on PostgreSQL
+        # (one UNION ALL of two parts); SQLite runs the two parts as two queries.
+        assert len({id(e) for e in compiles}) == 5
+        if connection.features.supports_slicing_ordering_in_compound:
+            assert len(compiles) == 5
+        now = timezone.now()
+        for filters in (FeedFilters(), tag):
+            plain = queries._published_for(alice, org_a.pk, filters)
+            once = queries._compiled_once(plain)
+            for derive in (
+                lambda qs: qs.filter(boosted_until__gt=now).order_by("-published_at")[:5],
+                lambda qs: Practice.objects.filter(pk__in=qs.values("pk")).exclude(title="x"),
+                lambda qs: Practice.objects.filter(Exists(qs.exclude(pk=None))).filter(pk__in=qs),
+            ):
+                # The same SQL but for the parentheses around the memo's part; the same rows.
+                assert bare(derive(once).query) == bare(derive(plain).query)
+                assert list(derive(once)) == list(derive(plain))
