@@ -530,6 +530,22 @@ def _reloaded(export: OrganizationExport) -> OrganizationExport:
     return export
 
 
+BUILD_ATTEMPTS = 3
+
+
+class ExportOutdated(RuntimeError):
+    """Members kept being erased while the export was built: the next run tries again."""
+
+
+def _erased_members(organization) -> set:
+    with unscoped("organization export: which members are erased"):
+        return set(
+            User._base_manager.filter(
+                organization_id=organization.pk, erased_at__isnull=False
+            ).values_list("pk", flat=True)
+        )
+
+
 def build_organization_export(export_id) -> OrganizationExport | None:
     """Build a PENDING export: the ZIP stored, then READY with its size and SHA-256 and
     ORG_EXPORT_CREATED recorded (counts only). Returns the export (None for an unknown id).
@@ -556,35 +572,52 @@ def build_organization_export(export_id) -> OrganizationExport | None:
     target = organization_export_path(export, "export.zip")
     target_existed = default_storage.exists(target)
     try:
-        with tempfile.TemporaryFile() as spool:
-            manifest = write_organization_zip(organization, spool, export_id=export.pk)
-            size, sha256 = _digest(spool)
-            # Not the FieldFile's save: it would write the row from this (unscoped) context.
-            stored_name = default_storage.save(target, File(spool))
-        with transaction.atomic(), tenant_context(organization.pk):
-            updated = OrganizationExport.objects.filter(
-                pk=export.pk, status=ExportStatus.PENDING
-            ).update(
-                status=ExportStatus.READY,
-                ready_at=timezone.now(),
-                file=stored_name,
-                size_bytes=size,
-                sha256=sha256,
-            )
-            if updated:
-                record_event(
-                    action=AuditAction.ORG_EXPORT_CREATED,
-                    organization=organization.pk,
-                    object_type=OBJECT_TYPE,
-                    object_ids=[export.pk],
-                    details={
-                        "rows": sum(manifest["counts"].values()),
-                        "datasets": manifest["counts"],
-                        "media": manifest["media"]["files"],
-                        "missing_media": len(manifest["media"]["missing"]),
-                        "size_bytes": size,
-                    },
+        for _attempt in range(BUILD_ATTEMPTS):
+            erased_before = _erased_members(organization)
+            with tempfile.TemporaryFile() as spool:
+                manifest = write_organization_zip(organization, spool, export_id=export.pk)
+                size, sha256 = _digest(spool)
+                # Not the FieldFile's save: it would write the row from this (unscoped) context.
+                stored_name = default_storage.save(target, File(spool))
+            with transaction.atomic(), tenant_context(organization.pk):
+                # The row lock waits for an erasure in progress (it locks the organization's
+                # exports, grove/rights/erasure.py); then a member erased since the build began
+                # may be in the file: build again.
+                pending = (
+                    OrganizationExport.objects.select_for_update()
+                    .filter(pk=export.pk, status=ExportStatus.PENDING)
+                    .exists()
                 )
+                erased_meanwhile = pending and _erased_members(organization) != erased_before
+                updated = 0
+                if pending and not erased_meanwhile:
+                    updated = OrganizationExport.objects.filter(pk=export.pk).update(
+                        status=ExportStatus.READY,
+                        ready_at=timezone.now(),
+                        file=stored_name,
+                        size_bytes=size,
+                        sha256=sha256,
+                    )
+                    record_event(
+                        action=AuditAction.ORG_EXPORT_CREATED,
+                        organization=organization.pk,
+                        object_type=OBJECT_TYPE,
+                        object_ids=[export.pk],
+                        details={
+                            "rows": sum(manifest["counts"].values()),
+                            "datasets": manifest["counts"],
+                            "media": manifest["media"]["files"],
+                            "missing_media": len(manifest["media"]["missing"]),
+                            "size_bytes": size,
+                        },
+                    )
+            if not erased_meanwhile:
+                break
+            logger.info("organization export %s: a member was erased during the build", export.pk)
+            default_storage.delete(stored_name)
+            stored_name = ""
+        else:
+            raise ExportOutdated(f"members erased during each of {BUILD_ATTEMPTS} builds")
         if not updated:
             # Another run finished (or failed) it meanwhile: keep only what its row names.
             default_storage.delete(stored_name)

@@ -297,7 +297,7 @@ def erasure_plan(subject) -> ErasurePlan:
     )
 
 
-def _gather(subject, *, deletes_practices: bool) -> _Work:
+def _gather(subject, *, deletes_practices: bool, lock: bool = False) -> _Work:
     work = _Work()
     collector = Collector(using="default")
     for reference in person_references():
@@ -330,7 +330,7 @@ def _gather(subject, *, deletes_practices: bool) -> _Work:
                 work.files += _files_of(model, rows, only=cleared)
     for finder in _finders().values():
         collector.collect(finder(subject))
-    for rows, name, files in _lists_naming(subject):
+    for rows, name, files in _lists_naming(subject, lock=lock):
         work.keeps.append((rows, {name: ""}))
         _note(work, rows.model, len(files), Treatment.KEEP)
         work.files += files
@@ -349,7 +349,9 @@ def _gather(subject, *, deletes_practices: bool) -> _Work:
     return work
 
 
-def _lists_naming(subject) -> list[tuple[models.QuerySet, str, list[tuple[object, str]]]]:
+def _lists_naming(
+    subject, *, lock: bool = False
+) -> list[tuple[models.QuerySet, str, list[tuple[object, str]]]]:
     """Stored lists of the person's organization that name them (a previewed user list).
 
     A file field classified as personal data kept "until erased" on a row of the
@@ -364,6 +366,16 @@ def _lists_naming(subject) -> list[tuple[models.QuerySet, str, list[tuple[object
     for model in mapped_models():
         for f in _naming_file_fields(model):
             name = f.name
+            if lock:
+                # Every such row of the organization, those still without a file too, locked
+                # until the erasure commits: a file being made meanwhile (an organization
+                # export) is stored only once its maker has seen this erasure, or is searched
+                # here after it was stored (grove/retention/org_export.py).
+                list(
+                    model._base_manager.filter(organization_id=subject.organization_id)
+                    .select_for_update()
+                    .values_list("pk", flat=True)
+                )
             rows = model._base_manager.filter(organization_id=subject.organization_id).exclude(
                 **{name: ""}
             )
@@ -670,7 +682,7 @@ def _erase(subject) -> tuple[dict[str, dict[str, int]], list[tuple[object, str]]
             cursor.execute("PRAGMA secure_delete = ON")
     organization = subject.organization
     deletes_practices = bool(organization and organization.erasure_deletes_practices)
-    work = _gather(subject, deletes_practices=deletes_practices)
+    work = _gather(subject, deletes_practices=deletes_practices, lock=True)
     for rows, name in work.unlinks:
         rows.update(**{name: None})
     for rows, values in work.keeps:
@@ -693,7 +705,9 @@ def erase_for_retention(
     """
     organization = subject.organization
     work = _gather(
-        subject, deletes_practices=bool(organization and organization.erasure_deletes_practices)
+        subject,
+        deletes_practices=bool(organization and organization.erasure_deletes_practices),
+        lock=True,
     )
     rows: dict[tuple[type[models.Model], str], list] = {}
 
