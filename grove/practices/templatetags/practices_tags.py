@@ -92,10 +92,11 @@ def _url(name: str, object_id=None) -> str:
     return pattern if object_id is None else pattern.format(object_id)
 
 
-def _counted(singular: str, plural: str, count: int) -> str:
+def _counted(translated: str, count: int) -> str:
     # As ``{% blocktranslate count counter=... %}`` renders: the translation is not escaped,
-    # the number is localized and escaped.
-    return ngettext(singular, plural, count) % {"counter": _esc(localize(count))}
+    # the number is localized and escaped. ``translated`` is ngettext's, called where the
+    # strings are written: makemessages finds them only as ngettext's arguments.
+    return translated % {"counter": _esc(localize(count))}
 
 
 def _esc(value) -> str:
@@ -200,11 +201,12 @@ def practice_card(context, practice) -> str:
             )
             + "</ul>"
         )
-    adoptions = _counted("%(counter)s adoption", "%(counter)s adoptions", practice.adoption_count)
-    useful = _counted(
-        "%(counter)s found it useful", "%(counter)s found it useful", practice.useful_count
-    )
-    comments = _counted("%(counter)s comment", "%(counter)s comments", practice.comment_count)
+    n = practice.adoption_count
+    adoptions = _counted(ngettext("%(counter)s adoption", "%(counter)s adoptions", n), n)
+    n = practice.useful_count
+    useful = _counted(ngettext("%(counter)s found it useful", "%(counter)s found it useful", n), n)
+    n = practice.comment_count
+    comments = _counted(ngettext("%(counter)s comment", "%(counter)s comments", n), n)
     out.append(
         f'\n  <p class="counts">\n    <span class="adoptions">{adoptions}</span>\n'
         f"    <span>{useful}</span>\n    <span>{comments}</span>\n  </p>\n</li>"
