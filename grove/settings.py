@@ -142,6 +142,9 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60  # one hour
 
 # --- Cookies: the session and CSRF cookies are the only ones the platform sets ------------------
+# Django's database sessions, read with one plain SELECT per request (grove/core/sessions.py):
+# nothing cached outside PostgreSQL, so a logout or an erasure takes effect on the next request.
+SESSION_ENGINE = "grove.core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG
