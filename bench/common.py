@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -287,3 +288,125 @@ def environment(pg_version) -> dict:
 def database_label(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.hostname}:{parts.port or 5432}/{parts.path.lstrip('/')}"
+
+
+# --- Load with wrk (the practices and retention benchmarks) -----------------------------------
+
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+
+# Rotates the paths and the session cookies (none: no cookie), behind an HTTPS proxy as in
+# production; counts the non-200 answers; prints the requests, the duration, the bad answers,
+# the socket errors and the latency at the asked percentiles (microseconds).
+WRK_LUA = """
+local paths = {%(paths)s}
+local cookies = {%(cookies)s}
+local counter = 0
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  bad = 0
+  counter = math.random(1, 1000)
+end
+
+function request()
+  counter = counter + 1
+  local headers = {["X-Forwarded-Proto"] = "https"}
+  if #cookies > 0 then
+    headers["Cookie"] = "sessionid=" .. cookies[(counter %% #cookies) + 1]
+  end
+  return wrk.format("GET", paths[(counter %% #paths) + 1], headers)
+end
+
+function response(status, headers, body)
+  if status ~= 200 then
+    bad = bad + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local total_bad = 0
+  for _, thread in ipairs(threads) do
+    total_bad = total_bad + thread:get("bad")
+  end
+  local e = summary.errors
+  io.write(string.format("RESULT %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+    total_bad, e.connect + e.read + e.write + e.timeout))
+  local points = {}
+  for _, p in ipairs({%(percentiles)s}) do
+    -- percentile(100) overflows to 0 in wrk: the maximum is latency.max
+    local value = p < 100 and latency:percentile(p) or latency.max
+    table.insert(points, string.format("%%g:%%d", p, value))
+  end
+  io.write("PCT " .. table.concat(points, " ") .. "\\n")
+end
+"""
+
+
+class BenchAborted(RuntimeError):
+    """The run cannot give a fair measure (an answer not as expected, a check failed)."""
+
+
+class WrkFailed(BenchAborted):
+    """wrk printed no result, or saw answers other than 200 or socket errors: not a measure."""
+
+
+def _lua_strings(values) -> str:
+    return ", ".join(json.dumps(str(v)) for v in values)  # JSON strings are valid Lua strings
+
+
+def run_wrk(
+    base: str,
+    paths: list[str],
+    cookies: list[str],
+    *,
+    threads: int,
+    connections: int,
+    seconds: int,
+    percentiles=(50, 99),
+    socket_timeout: str | None = None,
+) -> dict:
+    """``seconds`` of load on ``paths`` (rotated, with the session ``cookies`` rotated): the
+    requests, req/s and the latency at each of ``percentiles`` (ms, 100 the maximum). Raises
+    WrkFailed on any non-200 answer or socket error (``socket_timeout``: wrk's, default 2 s)."""
+    import re
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(
+            WRK_LUA
+            % {
+                "paths": _lua_strings(paths),
+                "cookies": _lua_strings(cookies),
+                "percentiles": ", ".join(f"{p:g}" for p in percentiles),
+            }
+        )
+    timeout = ["--timeout", socket_timeout] if socket_timeout else []
+    command = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", *timeout]
+    try:
+        result = subprocess.run(  # noqa: S603 -- wrk, fixed arguments
+            [*command, "-s", script.name, base],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+        )
+    finally:
+        os.unlink(script.name)
+    found = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+)", result.stdout)
+    points = re.search(r"PCT (.*)", result.stdout)
+    if not found or not points:
+        raise WrkFailed(f"wrk: {result.stdout}{result.stderr}")
+    requests, duration_us, bad, errors = map(int, found.groups())
+    if bad or errors:
+        raise WrkFailed(f"{paths[0]}: {bad} non-200 answers, {errors} socket errors under load")
+    pct = [(float(p), int(us) / 1000) for p, us in (item.split(":") for item in points[1].split())]
+    return {
+        "requests": requests,
+        "req_per_s": requests / (duration_us / 1e6),
+        "percentiles_ms": pct,
+        "latency_ms": dict(pct),
+    }

@@ -52,7 +52,6 @@ import os
 import pstats
 import random
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -65,6 +64,8 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from .common import (
+    BenchAborted,
+    WrkFailed,
     configure_environment,
     create_app_role,
     database_label,
@@ -73,6 +74,7 @@ from .common import (
     environment,
     login_session,
     report,
+    run_wrk,
     scale,
     seed,
     setup_django,
@@ -94,7 +96,6 @@ PRACTICE_COLUMNS = [
     "status", "target_countries", "created_at", "updated_at", "published_at", "boosted_until",
     "highlighted_at", "adoption_count", "useful_count", "comment_count", "view_count",
 ]  # fmt: skip
-WRK = shutil.which("wrk") or "/usr/bin/wrk"
 FULL = {
     "organizations": 50,
     "big_practices": 100_000,
@@ -470,10 +471,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # a redirect (to the login page) is an answer to check, not to follow
 
 
-class BenchAborted(RuntimeError):
-    pass
-
-
 def check_endpoints(servers: dict, sessions: list[str]) -> dict:
     """Every endpoint answers 200 with real content for every member, or the run stops."""
     on, off = servers["rls_on"], servers["rls_off"]
@@ -511,88 +508,23 @@ def check_endpoints(servers: dict, sessions: list[str]) -> dict:
     return {"feed_items_shown": shown, "search_first_page_hits": hits}
 
 
-LUA = """
-local paths = {%(paths)s}
-local cookies = {%(cookies)s}
-local counter = 0
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  bad = 0
-  counter = math.random(1, 1000)
-end
-
-function request()
-  counter = counter + 1
-  local headers = {["X-Forwarded-Proto"] = "https"}
-  if #cookies > 0 then
-    headers["Cookie"] = "sessionid=" .. cookies[(counter %% #cookies) + 1]
-  end
-  return wrk.format("GET", paths[(counter %% #paths) + 1], headers)
-end
-
-function response(status, headers, body)
-  if status ~= 200 then
-    bad = bad + 1
-  end
-end
-
-function done(summary, latency, requests)
-  local total_bad = 0
-  for _, thread in ipairs(threads) do
-    total_bad = total_bad + thread:get("bad")
-  end
-  local e = summary.errors
-  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\\n", summary.requests,
-    summary.duration, latency:percentile(50), latency:percentile(99), total_bad,
-    e.connect + e.read + e.write + e.timeout))
-end
-"""
-
-
-def _lua_list(values: list[str]) -> str:
-    return ", ".join(json.dumps(v) for v in values)  # JSON strings are valid Lua strings here
-
-
 def wrk(server: Server, paths: list[str], cookies: list[str], args, seconds: int) -> dict:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % {"paths": _lua_list(paths), "cookies": _lua_list(cookies)})
     try:
-        result = subprocess.run(  # noqa: S603 -- wrk, fixed arguments
-            [
-                WRK,
-                f"-t{args.threads}",
-                f"-c{args.connections}",
-                f"-d{seconds}s",
-                "--latency",
-                "-s",
-                script.name,
-                server.base,
-            ],  # fmt: skip
-            capture_output=True,
-            text=True,
-            timeout=seconds + 60,
+        result = run_wrk(
+            server.base,
+            paths,
+            cookies,
+            threads=args.threads,
+            connections=args.connections,
+            seconds=seconds,
         )
-    finally:
-        os.unlink(script.name)
-    found = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", result.stdout)
-    if not found:
-        raise BenchAborted(f"wrk: {result.stdout}{result.stderr}")
-    requests, duration_us, p50, p99, bad, errors = map(int, found.groups())
-    if bad or errors:
-        raise BenchAborted(
-            f"{paths[0]}: {bad} non-200 answers, {errors} socket errors under load — not "
-            f"measured\n{server.output()}"
-        )
+    except WrkFailed as error:
+        raise BenchAborted(f"{error} — not measured\n{server.output()}") from None
     return {
-        "req_per_s": requests / (duration_us / 1e6),
-        "p50_ms": p50 / 1000,
-        "p99_ms": p99 / 1000,
-        "requests": requests,
+        "req_per_s": result["req_per_s"],
+        "p50_ms": result["latency_ms"][50.0],
+        "p99_ms": result["latency_ms"][99.0],
+        "requests": result["requests"],
     }
 
 

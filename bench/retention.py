@@ -45,7 +45,6 @@ import argparse
 import datetime
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from .common import (
+    BenchAborted,
     configure_environment,
     create_app_role,
     database_label,
@@ -63,6 +63,7 @@ from .common import (
     environment,
     login_session,
     report,
+    run_wrk,
     scale,
     seed,
     setup_django,
@@ -71,7 +72,6 @@ from .common import (
 RESULT_PATH = Path("var/bench/retention.json")
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_P99_RATIO = 2.0
-WRK = shutil.which("wrk") or "/usr/bin/wrk"
 FULL = {
     "users": 100_000,
     "practices": 1_000_000,
@@ -493,104 +493,30 @@ class PurgeProcess:
 
 # --- Load and latency -----------------------------------------------------------------------
 
-LUA = """
-local cookies = {%(cookies)s}
-local counter = 0
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  bad = 0
-  counter = math.random(1, 1000)
-end
-
-function request()
-  counter = counter + 1
-  local headers = {["X-Forwarded-Proto"] = "https"}
-  headers["Cookie"] = "sessionid=" .. cookies[(counter %% #cookies) + 1]
-  return wrk.format("GET", "%(path)s", headers)
-end
-
-function response(status, headers, body)
-  if status ~= 200 then
-    bad = bad + 1
-  end
-end
-
-function done(summary, latency, requests)
-  local total_bad = 0
-  for _, thread in ipairs(threads) do
-    total_bad = total_bad + thread:get("bad")
-  end
-  local e = summary.errors
-  io.write(string.format("RESULT %%d %%d %%d %%d\\n", summary.requests, summary.duration,
-    total_bad, e.connect + e.read + e.write + e.timeout))
-  local points = {}
-  for _, p in ipairs({%(percentiles)s}) do
-    -- percentile(100) overflows to 0 in wrk: the maximum is latency.max
-    local value = p < 100 and latency:percentile(p) or latency.max
-    table.insert(points, string.format("%%g:%%d", p, value))
-  end
-  io.write("PCT " .. table.concat(points, " ") .. "\\n")
-end
-"""
-
 
 def wrk_window(base: str, sessions: list[str], args, seconds: int) -> dict:
     """One window of load on the feed; its requests, req/s and latency percentiles (ms)."""
-    import re
-
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(
-            LUA
-            % {
-                "cookies": ", ".join(json.dumps(s) for s in sessions),
-                "path": FEED,
-                "percentiles": ", ".join(f"{p:g}" for p in PERCENTILES),
-            }
-        )
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    try:
-        result = subprocess.run(  # noqa: S603 -- wrk, fixed arguments
-            [
-                WRK,
-                f"-t{args.threads}",
-                f"-c{args.connections}",
-                f"-d{seconds}s",
-                "--latency",
-                "--timeout",
-                "30s",  # a slow answer is latency to measure, not a socket error
-                "-s",
-                script.name,
-                base,
-            ],  # fmt: skip
-            capture_output=True,
-            text=True,
-            timeout=seconds + 60,
-        )
-    finally:
-        os.unlink(script.name)
-    found = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+)", result.stdout)
-    points = re.search(r"PCT (.*)", result.stdout)
-    if not found or not points:
-        raise BenchAborted(f"wrk: {result.stdout}{result.stderr}")
-    requests, duration_us, bad, errors = map(int, found.groups())
-    if bad or errors:
-        raise BenchAborted(f"{FEED}: {bad} non-200 answers, {errors} socket errors under load")
-    pct = [(float(p), int(us) / 1000) for p, us in (item.split(":") for item in points[1].split())]
-    latency = dict(pct)
+    result = run_wrk(
+        base,
+        [FEED],
+        sessions,
+        threads=args.threads,
+        connections=args.connections,
+        seconds=seconds,
+        percentiles=PERCENTILES,
+        socket_timeout="30s",  # a slow answer is latency to measure, not a socket error
+    )
+    latency = result["latency_ms"]
     return {
         "started_s": round(started, 2),
-        "requests": requests,
-        "req_per_s": requests / (duration_us / 1e6),
+        "requests": result["requests"],
+        "req_per_s": result["req_per_s"],
         "p50_ms": latency[50.0],
         "p99_ms": latency[99.0],
         "max_ms": latency[100.0],
-        "percentiles_ms": pct,
+        "percentiles_ms": result["percentiles_ms"],
         "load_average": round((load_before + os.getloadavg()[0]) / 2, 2),
     }
 
@@ -726,10 +652,6 @@ def _print_window(label: str, window: dict) -> None:
         f"p99 {window['p99_ms']:.0f} ms, load {window['load_average']:.1f}",
         flush=True,
     )
-
-
-class BenchAborted(RuntimeError):
-    pass
 
 
 def configurations(args) -> list[dict]:
