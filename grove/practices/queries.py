@@ -228,22 +228,22 @@ _DECORATIONS_SQL = """
 SELECT 'i', a.practice_id, a.id, a.organization_id, a.kind, a.created_at, a.file, a.thumbnail,
        a.content_type, a.size, a.width, a.height, a.position, a.download_count
   FROM practices_attachment a
- WHERE a.practice_id IN ({ids}) AND a.kind = %s{scope_a}
+ WHERE a.practice_id {ids} AND a.kind = %s{scope_a}
 UNION ALL
 SELECT 't', pt.practice_id, t.id, t.organization_id, t.name, NULL, NULL, NULL, NULL, NULL, NULL,
        NULL, NULL, NULL
   FROM practices_practicetag pt JOIN practices_tag t ON t.id = pt.tag_id
- WHERE pt.practice_id IN ({ids}){scope_pt}
+ WHERE pt.practice_id {ids}{scope_pt}
 UNION ALL
 SELECT 'j', jt.practice_id, j.id, j.organization_id, j.name, j.created_at, NULL, NULL, NULL,
        NULL, NULL, NULL, NULL, NULL
   FROM practices_practicejobtypetarget jt JOIN tenancy_jobtype j ON j.id = jt.job_type_id
- WHERE jt.practice_id IN ({ids}){scope_jt}
+ WHERE jt.practice_id {ids}{scope_jt}
 UNION ALL
 SELECT 'r', r.practice_id, NULL, NULL, r.kind, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        NULL
   FROM practices_reaction r
- WHERE r.practice_id IN ({ids}) AND r.user_id = %s{scope_r}
+ WHERE r.practice_id {ids} AND r.user_id = %s{scope_r}
 """
 
 
@@ -259,7 +259,12 @@ def _decorations(member, ids: list) -> list[tuple]:
         organization = scope.organization_id
     uuid_prep = _uuid_field().get_db_prep_value
     db_ids = [uuid_prep(pk, connection) for pk in ids]
-    marks = ", ".join(["%s"] * len(db_ids))
+    if connection.vendor == "postgresql":
+        # One array parameter: the same statement text and parameter count for any number of
+        # practices, so psycopg caches its preparation (not with an IN list's 4 x n parameters).
+        marks, db_ids = "= ANY(%s)", [db_ids]
+    else:
+        marks = "IN ({})".format(", ".join(["%s"] * len(db_ids)))
     scoped = {}
     for alias in ("a", "pt", "jt", "r"):
         scoped[f"scope_{alias}"] = f" AND {alias}.organization_id = %s" if organization else ""
