@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.db.models.sql.where import AND, WhereNode
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -470,51 +469,6 @@ def _published_for(member, organization_id, filters: FeedFilters):
     return queryset
 
 
-class _CompiledOnce(WhereNode):
-    """A WHERE clause compiled to SQL once and its SQL reused by every query that carries it
-    (the feed's ``UNION ALL``: the boosted part and the page share the targeting rule and the
-    filters, two ``Exists`` each, about a quarter of a feed request's Python when compiled
-    twice). The rule stays the ORM's, written once; only its compiled text is shared.
-
-    The memo lives on the queryset's own nodes (one request), is shared by their clones (the
-    queries built on them) and is dropped whenever the clause's aliases may change (relabeled
-    as a subquery or in a combined query, resolved again): the same aliases, the same SQL."""
-
-    memo: dict
-
-    def clone(self):
-        clone = super().clone()
-        clone.memo = getattr(self, "memo", {})
-        return clone
-
-    def relabel_aliases(self, change_map):
-        self.memo = {}
-        return super().relabel_aliases(change_map)
-
-    def resolve_expression(self, *args, **kwargs):
-        clone = super().resolve_expression(*args, **kwargs)
-        clone.memo = {}
-        return clone
-
-    def as_sql(self, compiler, connection):
-        memo = self.__dict__.setdefault("memo", {})
-        compiled = memo.get(connection.alias)
-        if compiled is None:
-            compiled = memo[connection.alias] = super().as_sql(compiler, connection)
-        return compiled
-
-
-def _compiled_once(queryset):
-    """``queryset`` whose conditions so far are compiled once for every query built on it."""
-    queryset = queryset.all()
-    where = queryset.query.where
-    once = _CompiledOnce.create([where], AND)
-    once.memo = {}
-    top = WhereNode.create([once], AND)
-    queryset.query.where = top
-    return queryset
-
-
 def published_for_member(member):
     """The published practices of the member's organization that target them: the feed's rule
     without filters, boosts or order, for reads built on it (the mail digest). Records nothing;
@@ -603,8 +557,6 @@ def feed_page(
             if cursor:
                 cursors.decode(f"feed-{order}", cursor, length=3 if order == "adopted" else 2)
             return FeedPage(items=[], next_cursor=None)
-        if not cursor:
-            published = _compiled_once(published)  # two parts below, one compile of the rule
         page = for_lists(_unboosted_after(published, order, cursor, now))[: size + 1]
         boosted: list[Practice] = []
         if cursor:
