@@ -8,18 +8,20 @@ import os
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from PIL import Image
 
-from grove.core.testing.browser import CHROMIUM, CHROMIUM_ARGS
-from grove.core.testing.browser import wsgi_handler as _wsgi_handler
+from grove.core.testing.browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    http_live_server,  # noqa: F401 -- a fixture
+)
 from grove.core.testing.factories import TEST_PASSWORD, TopicFactory
 from grove.practices.models import Attachment, Practice, Reaction
 
 from .view_helpers import *  # noqa: F403 -- the shared fixtures
 from .view_helpers import rows
 
-ARTIFACTS = Path(settings.BASE_DIR) / "var" / "artifacts"
 TITLE = "Greet every customer at the door"
 
 pytestmark = pytest.mark.browser
@@ -31,22 +33,9 @@ if not CHROMIUM.exists() and os.environ.get("GROVE_REQUIRE_BROWSER") != "1":
 
 
 @pytest.fixture
-def served(live_server, settings):
-    """The live server over plain HTTP for one test (see test_browser_login.http_live_server)."""
-    overrides = {
-        "SECURE_SSL_REDIRECT": False,
-        "SESSION_COOKIE_SECURE": False,
-        "CSRF_COOKIE_SECURE": False,
-    }
-    originals = {name: getattr(settings, name) for name in overrides}
-    for name, value in overrides.items():
-        setattr(settings, name, value)
-    handler = _wsgi_handler(live_server)
-    handler.load_middleware()
-    yield live_server
-    for name, value in originals.items():
-        setattr(settings, name, value)
-    handler.load_middleware()
+def served(http_live_server):  # noqa: F811
+    """The live server over plain HTTP for one test (grove/core/testing/browser.py)."""
+    return http_live_server
 
 
 @pytest.fixture
