@@ -7,6 +7,10 @@ these pages and logout. Client users are never asked for a second factor.
 The writes are actions (keyword-only, atomic, one access-log event each, ids only). A failed
 attempt is an outcome, not an exception: the device's throttling counter and the OTP_FAILED
 event commit together with the request.
+
+Recovery codes are stored as keyed hashes in django-otp's StaticToken rows, never in clear: a
+copy of the table (a backup, a DBA) does not pass the second factor. So django-otp's own
+``StaticDevice.verify_token`` must never see an entered code: ``_use_recovery_code`` replaces it.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from urllib.parse import quote, urlencode
 import django_otp
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -37,6 +43,14 @@ RECOVERY_DEVICE_NAME = "recovery codes"
 ISSUER = "Grove"
 # 10 random bytes: 16 base32 characters (80 bits), the most StaticToken.token holds.
 _RECOVERY_CODE_BYTES = 10
+# A stored hash starts with a character no code has (codes are lowercase base32, entries are
+# normalised to letters and digits), so hashed and clear rows are told apart and an entered
+# code can never equal a stored value.
+RECOVERY_CODE_HASH_PREFIX = "$"
+_RECOVERY_CODE_HASH_SALT = "grove.accounts.second_factor.recovery_code"
+# 15 base64 characters (90 bits) after the prefix fill StaticToken.token's 16: more than the
+# code's 80 bits, so the truncation leaves no shortcut to a code that verifies.
+_RECOVERY_CODE_HASH_CHARS = 15
 
 
 class Outcome(enum.StrEnum):
@@ -114,6 +128,16 @@ def normalize_recovery_code(code: str) -> str:
 
 def format_recovery_code(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def recovery_code_hash(code: str, *, secret: str | None = None) -> str:
+    """What StaticToken.token stores for ``code``: an HMAC-SHA256 keyed by SECRET_KEY (or
+    ``secret``) of the normalised code, truncated to the column, after the hash prefix."""
+    digest = salted_hmac(
+        _RECOVERY_CODE_HASH_SALT, normalize_recovery_code(code), secret=secret, algorithm="sha256"
+    ).digest()
+    encoded = base64.urlsafe_b64encode(digest).decode("ascii")
+    return RECOVERY_CODE_HASH_PREFIX + encoded[:_RECOVERY_CODE_HASH_CHARS]
 
 
 # --- Actions --------------------------------------------------------------------------------
@@ -231,9 +255,34 @@ def _check(device: TOTPDevice | StaticDevice, token: str) -> SecondFactorResult:
     allowed, info = device.verify_is_allowed()
     if not allowed:
         return SecondFactorResult(Outcome.THROTTLED, locked_until=(info or {}).get("locked_until"))
-    if token and device.verify_token(token):  # a wrong token increments the failure count
+    if isinstance(device, StaticDevice):
+        verified = bool(token) and _use_recovery_code(device, token)
+    else:  # a wrong token increments the failure count
+        verified = bool(token) and device.verify_token(token)
+    if verified:
         return SecondFactorResult(Outcome.VERIFIED)
     return SecondFactorResult(Outcome.WRONG_CODE)
+
+
+def _use_recovery_code(device: StaticDevice, code: str) -> bool:
+    """django-otp's ``StaticDevice.verify_token`` on the hash of ``code``: a match is deleted
+    (single use) and resets the throttling; a miss counts towards it."""
+    # Hashes under the fallback keys too: codes survive a SECRET_KEY rotation while the old
+    # key is in SECRET_KEY_FALLBACKS (they cannot be re-hashed, their clear text is unknown).
+    secrets_in_use = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    hashes = [recovery_code_hash(code, secret=secret) for secret in secrets_in_use]
+    # One DELETE both finds and uses the code: of two concurrent uses, one deletes the row
+    # and the other, after waiting for its lock, deletes nothing.
+    used, _ = device.token_set.filter(token__in=hashes).delete()
+    if not used:
+        device.throttle_increment()
+        return False
+    device.throttle_reset(commit=False)
+    device.set_last_used_timestamp(commit=False)
+    device.save(
+        update_fields=["throttling_failure_count", "throttling_failure_timestamp", "last_used_at"]
+    )
+    return True
 
 
 def _failed(
@@ -268,7 +317,9 @@ def _replace_recovery_codes(user: User) -> tuple[StaticDevice, list[str]]:
         code = base64.b32encode(secrets.token_bytes(_RECOVERY_CODE_BYTES)).decode().lower()
         if code not in codes:
             codes.append(code)
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=recovery_code_hash(code)) for code in codes
+    )
     return device, [format_recovery_code(code) for code in codes]
 
 

@@ -12,8 +12,9 @@ THIRD_PARTY_DATA_MAP: dict[str, dict[str, tuple[str, str]]] = {
         "session_data": (Category.SESSION_COOKIE, Retention.UNTIL_ERASED),
         "expire_date": SYSTEM,
     },
-    # Staff second factor (django-otp): the TOTP key and recovery codes are credentials; the
-    # throttling and last-use times say when a staff member signed in (functional logs).
+    # Staff second factor (django-otp): the TOTP key and the recovery codes' hashes are
+    # credentials; the throttling and last-use times say when a staff member signed in
+    # (functional logs).
     "otp_totp.TOTPDevice": {
         "id": SYSTEM,
         "user": (Category.PERSON_REFERENCE, Retention.UNTIL_ERASED),
@@ -44,7 +45,8 @@ THIRD_PARTY_DATA_MAP: dict[str, dict[str, tuple[str, str]]] = {
     "otp_static.StaticToken": {
         "id": SYSTEM,
         "device": SYSTEM,
-        "token": (Category.CREDENTIAL, Retention.UNTIL_ERASED),  # a recovery code
+        # A recovery code's keyed hash (accounts.second_factor.recovery_code_hash), never the code.
+        "token": (Category.CREDENTIAL, Retention.UNTIL_ERASED),
     },
     # Task rows hold ids only (task arguments never carry personal data).
     "django_tasks_database.DBTaskResult": {

@@ -12,6 +12,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from grove.accounts.second_factor import recovery_code_hash
 from grove.audit.models import AuditAction
 from grove.core.testing.factories import TEST_PASSWORD
 from grove.core.testing.fixtures import log_in_verified_staff
@@ -53,7 +54,7 @@ def confirmed_device(user) -> TOTPDevice:
 def recovery_codes_for(user, *codes: str) -> StaticDevice:
     device = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
     for code in codes:
-        StaticToken.objects.create(device=device, token=code)
+        StaticToken.objects.create(device=device, token=recovery_code_hash(code))
     return device
 
 
