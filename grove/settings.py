@@ -16,6 +16,9 @@ if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-never-used-in-production")
 else:
     SECRET_KEY = env.str("SECRET_KEY")
+# Old keys still accepted while a new one rolls out (sessions, reset links, staff recovery codes,
+# which are stored as hashes keyed by it: docs/operations.md "Rotating SECRET_KEY").
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -231,6 +234,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 GROVE_BASE_URL = env.str("GROVE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Days an invitation's activation link stays valid.
 GROVE_INVITATION_DAYS = env.int("GROVE_INVITATION_DAYS", default=7)
+# Password attempts per login email (known or not) before it is refused for the rest of the
+# window, and password-reset mails per email per window (grove/accounts/throttle.py).
+GROVE_LOGIN_MAX_FAILURES = env.int("GROVE_LOGIN_MAX_FAILURES", default=5)
+GROVE_LOGIN_WINDOW_MINUTES = env.int("GROVE_LOGIN_WINDOW_MINUTES", default=15)
+GROVE_PASSWORD_RESET_MAX_MAILS = env.int("GROVE_PASSWORD_RESET_MAX_MAILS", default=3)
+GROVE_PASSWORD_RESET_WINDOW_MINUTES = env.int("GROVE_PASSWORD_RESET_WINDOW_MINUTES", default=60)
 
 # --- Data region: shown to clients, written on each organization -----------------------------
 GROVE_DATA_REGION = env.str(

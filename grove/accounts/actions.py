@@ -230,12 +230,14 @@ def session_log_out(*, request: HttpRequest) -> None:
 
 
 @transaction.atomic
-def login_failed(*, request: HttpRequest, attempted_email: str) -> None:
-    """Record LOGIN_FAILED. The typed email is kept only as a keyed hash (links attempts)."""
+def login_failed(*, request: HttpRequest, attempted_email: str, throttled: bool = False) -> None:
+    """Record LOGIN_FAILED. The typed email is kept only as a keyed hash (links attempts);
+    ``throttled``: refused unchecked, past the login's limit of failed attempts (throttle.py)."""
     record_event(
         action=AuditAction.LOGIN_FAILED,
         subject_ref=pseudonymous_ref(attempted_email),
         request=request,
+        details={"throttled": True} if throttled else None,
     )
 
 

@@ -274,3 +274,41 @@ class Invitation(TenantOwnedModel):
             and self.revoked_at is None
             and self.expires_at > now
         )
+
+
+class ThrottleScope(models.TextChoices):
+    LOGIN = "login", "Failed password logins"
+    PASSWORD_RESET = "password_reset", "Password-reset mails"
+
+
+class LoginThrottle(models.Model):
+    """How many failed logins (or reset requests) one login had in its current window.
+
+    Keyed by a keyed hash of the normalized email, whether or not an account has it (no
+    account-existence oracle); never the email, an IP address or a user agent. Not tenant-owned:
+    login happens before any tenant is known. Rows live one window (minutes to an hour): an
+    expired one is restarted or deleted when touched, and ``purge_expired_throttles``
+    (grove/accounts/throttle.py) deletes the rest.
+    """
+
+    # salted_hmac(scope salt, email) in hex: the scope is part of the salt, so one email has
+    # one row per scope.
+    key_hash = models.CharField(max_length=64, primary_key=True)
+    scope = models.CharField(max_length=16, choices=ThrottleScope.choices)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    # A pseudonymous link to a person, like the erasure ledger's email hash; rows last one
+    # window (at most an hour), far shorter than the longest retention declared here.
+    DATA_MAP = {
+        "key_hash": (Category.PERSON_REFERENCE, Retention.UNTIL_ERASED),
+        "scope": SYSTEM,
+        "window_start": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+        "count": (Category.FUNCTIONAL_LOG, Retention.UNTIL_ERASED),
+    }
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "window_start"], name="login_throttle_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} throttle {self.key_hash[:8]}"

@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from . import actions
+from . import actions, throttle
 from .forms import LoginForm, PasswordResetRequestForm
 from .queries import user_for_password_reset_link
 
@@ -31,8 +31,17 @@ def login_view(request):
             return redirect(_next_url(request) or settings.LOGIN_REDIRECT_URL)
         attempted_email = request.POST.get("username", "")
         if attempted_email and request.POST.get("password"):
-            actions.login_failed(request=request, attempted_email=attempted_email)
-    return render(request, "accounts/login.html", {"form": form, "next": _next_url(request)})
+            actions.login_failed(
+                request=request,
+                attempted_email=attempted_email,
+                throttled=form.refused_attempt is not None,
+            )
+    context = {"form": form, "next": _next_url(request)}
+    if form.refused_attempt is not None:
+        response = render(request, "accounts/login.html", context, status=429)
+        response["Retry-After"] = str(form.refused_attempt.retry_after_seconds)
+        return response
+    return render(request, "accounts/login.html", context)
 
 
 @require_POST
@@ -45,8 +54,11 @@ def logout_view(request):
 def password_reset_request_view(request):
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        actions.password_reset_request(request=request, email=form.cleaned_data["email"])
-        # The same answer whether or not an account exists.
+        email = form.cleaned_data["email"]
+        # Counted per email, known or not; past the limit no mail leaves.
+        if throttle.count_password_reset_request(email).allowed:
+            actions.password_reset_request(request=request, email=email)
+        # The same answer whether or not an account exists, or a mail was sent.
         return redirect("accounts:password_reset_sent")
     return render(request, "accounts/password_reset_request.html", {"form": form})
 
@@ -77,6 +89,8 @@ def password_reset_confirm_view(request, uidb64, token):
         actions.password_reset_complete(
             request=request, user=user, new_password=form.cleaned_data["new_password1"]
         )
+        # Whoever reset the password holds the mailbox: a throttled login is lifted.
+        throttle.clear_login_attempts(user.email)
         del request.session[RESET_TOKEN_SESSION_KEY]
         return redirect("accounts:password_reset_done")
     return render(

@@ -89,7 +89,9 @@ ACTIVITIES = {
     "accounts": (
         gettext_lazy(
             "Accounts and sign-in: the accounts your employer asks for, invitations, sign-in, "
-            "password resets and the acceptance of the terms of use."
+            "password resets, their protection against password guessing (failed attempts "
+            "counted under a keyed hash of the email, never the address itself, for at most an "
+            "hour) and the acceptance of the terms of use."
         ),
         (CLIENT_USERS, STAFF),
     ),

@@ -11,6 +11,8 @@ it); its argument is the export's id, nothing else.
 
 from django_tasks import task
 
+from grove.accounts.housekeeping import delete_expired_login_records
+
 from .enforce import enforce_retention
 
 
@@ -20,13 +22,15 @@ class RetentionRunFailed(RuntimeError):
 
 @task()
 def enforce_retention_daily() -> dict:
-    """The daily run (every organization); returns counts per step and result. Raises after
-    the run if an organization failed, so that the task shows as failed."""
+    """The daily run (every organization), then the expired login records (sessions, throttle
+    windows); returns counts per step and result. Raises after the run if an organization
+    failed, so that the task shows as failed."""
     report = enforce_retention(run_by="scheduler")
+    expired = delete_expired_login_records()
     if not report.ok:
         failed = sorted({o.organization_id for o in report.failures})
         raise RetentionRunFailed(f"retention run failed for organization(s) {failed}")
-    return report.summary()
+    return {**report.summary(), "expired_deleted": expired}
 
 
 @task()

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db
 NOW = datetime.datetime(2026, 11, 20, 9, 0, tzinfo=datetime.UTC)
 ACCOUNTS = (
     "Accounts and sign-in: the accounts your employer asks for, invitations, sign-in, "
-    "password resets and the acceptance of the terms of use."
+    "password resets, their protection against password guessing (failed attempts counted under "
+    "a keyed hash of the email, never the address itself, for at most an hour) and the "
+    "acceptance of the terms of use."
 )
 
 

@@ -59,3 +59,30 @@ def test_the_export_task_builds_the_export(org_a, bob):
         built = OrganizationExport.objects.get(pk=export.pk)
     assert built.status == ExportStatus.READY
     assert built.size_bytes > 0
+
+
+def test_the_daily_task_deletes_expired_sessions_and_throttle_windows(alice):
+    from importlib import import_module
+
+    from django.conf import settings
+
+    from grove.accounts import throttle
+    from grove.accounts.models import LoginThrottle
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    with time_machine.travel(DAY_AFTER - datetime.timedelta(days=30), tick=False):
+        gone = store()
+        gone["kept"] = False
+        gone.create()  # expires after SESSION_COOKIE_AGE (12 hours)
+        throttle.count_login_attempt("old@example.com")
+    with time_machine.travel(DAY_AFTER, tick=False):
+        live = store()
+        live["kept"] = True
+        live.create()
+        throttle.count_login_attempt("recent@example.com")
+        result = enforce_retention_daily.enqueue()
+    assert result.status == ResultStatus.SUCCESSFUL
+    assert result.return_value["expired_deleted"] == {"sessions": 1, "login_throttles": 1}
+    model = store.get_model_class()
+    assert set(model.objects.values_list("session_key", flat=True)) == {live.session_key}
+    assert LoginThrottle.objects.get().pk == throttle.throttle_key("login", "recent@example.com")
