@@ -20,8 +20,14 @@ Lua script rotating eight logged-in members of the big organization (sessions wr
 session table) and, for search, eight common words. Measures, each ``--duration`` seconds:
 
 ``trivial``        GET /bench/trivial: every middleware, no session cookie, no query;
-``bare_select``    GET /bench/practices/bare: the session, then one indexed 20-row SELECT of
-                   practices as plain values (the issue's reference point; no target);
+``bare_anonymous`` GET /bench/practices/bare-anonymous: one indexed 20-row SELECT of practices
+                   as plain values, no session, no user: the issue's own reference view
+                   ("0.32-0.40x the trivial view"), to check that premise here (no target);
+``bare_select``    GET /bench/practices/bare: the session, the user, then the same SELECT;
+``bare_logged``    GET /bench/practices/bare-logged: ``bare_select`` plus the access-log append
+                   of the 20 rows shown, outside a request transaction as the API's reads: the
+                   least a logged-in, logged feed read does here (no target; the floor the feed
+                   API's 0.25x is compared with);
 ``feed_api``       GET /api/practices: the JSON feed, first page (boosted + 20), newest first;
 ``feed_html``      GET /practices/: the HTML feed page;
 ``search_api``     GET /api/practices/search?q=<word>: the JSON search (ranked, snippets);
@@ -82,7 +88,10 @@ from .common import (
 
 RESULT_PATH = Path("var/bench/practices.json")
 ROOT = Path(__file__).resolve().parent.parent
-MEASURES = ("trivial", "bare_select", "feed_api", "feed_html", "search_api", "feed_api_rls_off")
+MEASURES = (
+    "trivial", "bare_anonymous", "bare_select", "bare_logged", "feed_api", "feed_html",
+    "search_api", "feed_api_rls_off",
+)  # fmt: skip
 SEARCH_WORDS = ["client", "caisse", "rayon", "équipe", "customer", "shelf", "team", "safety"]
 TARGETS = {
     "practices_feed_api_vs_trivial": 0.25,
@@ -471,7 +480,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # a redirect (to the login page) is an answer to check, not to follow
 
 
-def check_endpoints(servers: dict, sessions: list[str]) -> dict:
+def check_endpoints(servers: dict, sessions: list[str], organization_id: str) -> dict:
     """Every endpoint answers 200 with real content for every member, or the run stops."""
     on, off = servers["rls_on"], servers["rls_off"]
 
@@ -484,9 +493,14 @@ def check_endpoints(servers: dict, sessions: list[str]) -> dict:
         return body
 
     assert ok(on, "/bench/trivial", None, "text/plain") == b"ok"
-    bare = json.loads(ok(on, "/bench/practices/bare", sessions[0], "json"))
-    if len(bare["items"]) != 20:
-        raise BenchAborted(f"the bare view gave {len(bare['items'])} practices, not 20")
+    for path, session in (
+        (bare_anonymous_path(organization_id), None),
+        ("/bench/practices/bare", sessions[0]),
+        ("/bench/practices/bare-logged", sessions[0]),
+    ):
+        bare = json.loads(ok(on, path, session, "json"))
+        if len(bare["items"]) != 20:
+            raise BenchAborted(f"{path} gave {len(bare['items'])} practices, not 20")
     shown = {}
     for session in sessions:
         for server in (off, on):
@@ -528,12 +542,18 @@ def wrk(server: Server, paths: list[str], cookies: list[str], args, seconds: int
     }
 
 
-def load_plan(servers: dict, sessions: list[str]) -> dict:
+def bare_anonymous_path(organization_id: str) -> str:
+    return f"/bench/practices/bare-anonymous?organization={organization_id}"
+
+
+def load_plan(servers: dict, sessions: list[str], organization_id: str) -> dict:
     """What each measure requests: (server, paths, cookies)."""
     search = [f"/api/practices/search?q={quote(w)}" for w in SEARCH_WORDS]
     return {
         "trivial": (servers["rls_on"], ["/bench/trivial"], []),
+        "bare_anonymous": (servers["rls_on"], [bare_anonymous_path(organization_id)], []),
         "bare_select": (servers["rls_on"], ["/bench/practices/bare"], sessions),
+        "bare_logged": (servers["rls_on"], ["/bench/practices/bare-logged"], sessions),
         "feed_api": (servers["rls_on"], ["/api/practices"], sessions),
         "feed_html": (servers["rls_on"], ["/practices/"], sessions),
         "search_api": (servers["rls_on"], search, sessions),
@@ -554,6 +574,8 @@ def profile_requests(sessions: list[str], url: str, app_role: str, organization_
     client = Client(HTTP_X_FORWARDED_PROTO="https")
     client.cookies["sessionid"] = sessions[0]
     paths = {
+        "bare_select": "/bench/practices/bare",
+        "bare_logged": "/bench/practices/bare-logged",
         "feed_api": "/api/practices",
         "feed_api_page_size_5": "/api/practices?page_size=5",
         "feed_api_page_size_50": "/api/practices?page_size=50",
@@ -678,8 +700,9 @@ def print_table(summary: dict, args, size: dict) -> None:
             f"{m['req_per_s'] / trivial:>10.3f}x {m['req_per_s'] / bare:>7.2f}x"
         )
     print(
-        "(bare_select is the issue's reference, one indexed 20-row SELECT: 0.32-0.40x the "
-        "trivial view on a quiet machine; lower here means a loaded machine.)"
+        "(bare_anonymous is the issue's reference, one indexed 20-row SELECT: 0.32-0.40x the "
+        "trivial view on the issue's machine; bare_select adds the session and the user, "
+        "bare_logged the access-log append: the least a logged-in feed read costs.)"
     )
 
 
@@ -739,8 +762,8 @@ def main(argv=None) -> bool:
         word_counts = search_word_counts(url, big)
         servers["rls_on"] = Server(url, args.app_role, args.port, args.workers, wrapper=True)
         servers["rls_off"] = Server(url, superuser, args.port + 1, args.workers, wrapper=False)
-        checks = check_endpoints(servers, sessions)
-        plan = load_plan(servers, sessions)
+        checks = check_endpoints(servers, sessions, big)
+        plan = load_plan(servers, sessions, big)
         for name in MEASURES:  # warm every worker's caches and connections
             server, paths, cookies = plan[name]
             wrk(server, paths, cookies, args, args.warmup)
@@ -818,6 +841,10 @@ def main(argv=None) -> bool:
     print(
         "queries per request (in-process, one member): "
         + ", ".join(f"{name} {p['queries']} ({p['sql_ms']} ms SQL)" for name, p in profiles.items())
+    )
+    print(
+        "Python calls per request (in-process, cProfile): "
+        + ", ".join(f"{name} {p['python_calls']:,}" for name, p in profiles.items())
     )
     print(f"bench: results in {args.output} ({total_seconds:.0f} s in all)")
     ok = True
