@@ -14,6 +14,7 @@ from django_tasks import task
 from grove.accounts.housekeeping import delete_expired_login_records
 
 from .enforce import enforce_retention
+from .orphans import delete_orphaned_files
 
 
 class RetentionRunFailed(RuntimeError):
@@ -22,15 +23,31 @@ class RetentionRunFailed(RuntimeError):
 
 @task()
 def enforce_retention_daily() -> dict:
-    """The daily run (every organization), then the expired login records (sessions, throttle
-    windows); returns counts per step and result. Raises after the run if an organization
-    failed, so that the task shows as failed."""
+    """The daily run (every organization), then the expired login records (sessions,
+    throttle windows) and the orphaned files in storage (grove/retention/orphans.py). Returns
+    counts per step and result; raises after the run if an organization failed or an orphaned
+    file could not be deleted, so that the task shows as failed."""
     report = enforce_retention(run_by="scheduler")
-    expired = delete_expired_login_records()
+    swept = sweep_expired_and_orphaned(run_by="enforce_retention_daily")
     if not report.ok:
         failed = sorted({o.organization_id for o in report.failures})
         raise RetentionRunFailed(f"retention run failed for organization(s) {failed}")
-    return {**report.summary(), "expired_deleted": expired}
+    if swept["orphaned_files_failed"]:
+        raise RetentionRunFailed(
+            f"{swept['orphaned_files_failed']} orphaned file(s) could not be deleted"
+        )
+    return {**report.summary(), **swept}
+
+
+def sweep_expired_and_orphaned(*, run_by: str) -> dict:
+    """What the daily run deletes beyond organizations: expired sessions and login-throttle
+    windows, and files in storage that no row names (after their grace period)."""
+    orphans = delete_orphaned_files(run_by=run_by)
+    return {
+        "expired_deleted": delete_expired_login_records(),
+        "orphaned_files_deleted": orphans.deleted,
+        "orphaned_files_failed": orphans.failed,
+    }
 
 
 @task()

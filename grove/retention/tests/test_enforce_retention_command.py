@@ -125,3 +125,38 @@ def test_enqueue_enqueues_the_daily_task(db):
     assert [r.task.name for r in backend.results] == ["enforce_retention_daily"]
     with pytest.raises(CommandError):
         command("--enqueue", "--dry-run")
+
+
+def test_the_whole_run_also_deletes_expired_sessions_and_orphaned_files(db):
+    import os
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    with time_machine.travel(datetime.datetime(2027, 3, 1, tzinfo=datetime.UTC), tick=False):
+        store().create()  # expired by 1 April
+    name = default_storage.save("attachments/stray.jpg", ContentFile(b"no row names it"))
+    month_before = datetime.datetime(2027, 3, 1, tzinfo=datetime.UTC).timestamp()
+    os.utime(default_storage.path(name), (month_before, month_before))
+
+    out = command()
+    assert "expired sessions deleted: 1, login-throttle windows: 0, orphaned files: 1" in out
+    assert not default_storage.exists(name)
+    assert not store.get_model_class().objects.exists()
+
+
+def test_one_organization_or_a_dry_run_sweeps_nothing_else(ending):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    name = default_storage.save("attachments/stray.jpg", ContentFile(b"no row names it"))
+    old = datetime.datetime(2027, 3, 1, tzinfo=datetime.UTC).timestamp()
+    import os
+
+    os.utime(default_storage.path(name), (old, old))
+    assert "orphaned files" not in command("--org", "org-a")
+    assert "orphaned files" not in command("--dry-run")
+    assert default_storage.exists(name)

@@ -83,6 +83,23 @@ def test_the_daily_task_deletes_expired_sessions_and_throttle_windows(alice):
         result = enforce_retention_daily.enqueue()
     assert result.status == ResultStatus.SUCCESSFUL
     assert result.return_value["expired_deleted"] == {"sessions": 1, "login_throttles": 1}
+    assert result.return_value["orphaned_files_deleted"] == 0
     model = store.get_model_class()
     assert set(model.objects.values_list("session_key", flat=True)) == {live.session_key}
     assert LoginThrottle.objects.get().pk == throttle.throttle_key("login", "recent@example.com")
+
+
+def test_the_daily_task_sweeps_orphaned_files(db):
+    import os
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    name = default_storage.save("attachments/stray.jpg", ContentFile(b"no row names it"))
+    two_days_before = (DAY_AFTER - datetime.timedelta(days=2)).timestamp()
+    os.utime(default_storage.path(name), (two_days_before, two_days_before))
+    with time_machine.travel(DAY_AFTER, tick=False):
+        result = enforce_retention_daily.enqueue()
+    assert result.status == ResultStatus.SUCCESSFUL
+    assert result.return_value["orphaned_files_deleted"] == 1
+    assert not default_storage.exists(name)

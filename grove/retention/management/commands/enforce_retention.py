@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from grove.retention.enforce import enforce_retention
-from grove.retention.tasks import enforce_retention_daily
+from grove.retention.tasks import enforce_retention_daily, sweep_expired_and_orphaned
 from grove.tenancy.context import unscoped
 from grove.tenancy.models import Organization
 
@@ -73,5 +73,19 @@ class Command(BaseCommand):
             run_by="manage.py enforce_retention",
         )
         self.stdout.write(str(report))
+        swept = {}
+        if organization is None and not dry_run:  # the whole daily run, as the task does
+            swept = sweep_expired_and_orphaned(run_by="manage.py enforce_retention")
+            expired = swept["expired_deleted"]
+            if any(expired.values()) or swept["orphaned_files_deleted"]:
+                self.stdout.write(
+                    f"expired sessions deleted: {expired['sessions']}, login-throttle windows: "
+                    f"{expired['login_throttles']}, orphaned files: "
+                    f"{swept['orphaned_files_deleted']}"
+                )
         if not report.ok:
             raise CommandError(f"{len(report.failures)} step(s) failed: see the log")
+        if swept.get("orphaned_files_failed"):
+            raise CommandError(
+                f"{swept['orphaned_files_failed']} orphaned file(s) could not be deleted"
+            )
