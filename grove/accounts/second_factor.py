@@ -11,31 +11,51 @@ event commit together with the request.
 Recovery codes are stored as keyed hashes in django-otp's StaticToken rows, never in clear: a
 copy of the table (a backup, a DBA) does not pass the second factor. So django-otp's own
 ``StaticDevice.verify_token`` must never see an entered code: ``_use_recovery_code`` replaces it.
+
+A staff member who lost both their authenticator and their recovery codes is let back in by a
+reset (``second_factor_reset``): a security officer or security manager other than them deletes
+their devices and ends their sessions, and their next login enrols a new authenticator.
 """
 
 from __future__ import annotations
 
 import base64
 import enum
+import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NoReturn
 from urllib.parse import quote, urlencode
 
 import django_otp
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from grove.audit.events import record_event
 from grove.audit.models import AuditAction
+from grove.rights.erasure import _sessions_of as sessions_logged_in_as
+from grove.staff.authorization import RecordedRefusal, is_second_factor_resetter
+from grove.tenancy.context import unscoped
 
 from .models import User
+
+logger = logging.getLogger(__name__)
 
 RECOVERY_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "authenticator"
@@ -51,6 +71,8 @@ _RECOVERY_CODE_HASH_SALT = "grove.accounts.second_factor.recovery_code"
 # 15 base64 characters (90 bits) after the prefix fill StaticToken.token's 16: more than the
 # code's 80 bits, so the truncation leaves no shortcut to a code that verifies.
 _RECOVERY_CODE_HASH_CHARS = 15
+# The reason of a reset goes into the access log: a sentence or two, not a report.
+RESET_REASON_MAX_LENGTH = 500
 
 
 class Outcome(enum.StrEnum):
@@ -70,6 +92,32 @@ class SecondFactorResult:
     @property
     def ok(self) -> bool:
         return self.outcome == Outcome.VERIFIED
+
+
+class SecondFactorResetRefused(RecordedRefusal):
+    """The actor may not reset this second factor. The message is safe to show (no personal
+    data); the attempt is already in the access log."""
+
+
+_RESET_REFUSALS = {
+    "not_a_resetter": gettext_lazy(
+        "Only a security officer or a security manager can reset a second factor."
+    ),
+    "own_account": gettext_lazy(
+        "You cannot reset your own second factor: another security officer or security "
+        "manager must."
+    ),
+    "not_staff": gettext_lazy("Only Grove staff have a second factor to reset."),
+}
+
+
+@dataclass(frozen=True)
+class StaffSecondFactor:
+    """A staff member and the state of their second factor, for the operator console."""
+
+    user: User
+    has_authenticator: bool
+    recovery_codes_left: int
 
 
 # --- Reads ----------------------------------------------------------------------------------
@@ -92,6 +140,44 @@ def confirmed_totp_device(user: User) -> TOTPDevice | None:
 
 def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user_id=user.pk, device__confirmed=True).count()
+
+
+def staff_second_factors() -> list[StaffSecondFactor]:
+    """Every active staff member, whether they have a confirmed authenticator and how many
+    recovery codes they have left (one query)."""
+    codes_left = (
+        StaticToken.objects.filter(device__user_id=OuterRef("pk"), device__confirmed=True)
+        .order_by()
+        .values("device__user_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    with unscoped("staff console: the staff accounts and the state of their second factor"):
+        users = list(
+            User.objects.filter(is_active=True)
+            .exclude(staff_role="")
+            .annotate(
+                confirmed_authenticator=Exists(
+                    TOTPDevice.objects.filter(user_id=OuterRef("pk"), confirmed=True)
+                ),
+                recovery_code_count=Coalesce(Subquery(codes_left), 0),
+            )
+            .order_by("last_name", "first_name", "email")
+        )
+    return [
+        StaffSecondFactor(
+            user=user,
+            has_authenticator=user.confirmed_authenticator,
+            recovery_codes_left=user.recovery_code_count,
+        )
+        for user in users
+    ]
+
+
+def staff_member_for_second_factor_reset(user_id) -> User | None:
+    """The active staff account ``user_id`` names, or None (a client user, an unknown id)."""
+    with unscoped("staff console: a staff account whose second factor may be reset"):
+        return User.objects.filter(pk=user_id, is_active=True).exclude(staff_role="").first()
 
 
 def provisioning_uri(device: TOTPDevice, *, user: User) -> str:
@@ -247,6 +333,66 @@ def second_factor_verify(*, request: HttpRequest, user: User, code: str) -> Seco
     return result
 
 
+def second_factor_reset_check(*, actor: User, user: User, request: HttpRequest | None) -> None:
+    """Refuse unless ``actor`` may reset ``user``'s second factor: a security officer or
+    security manager, never for themselves, and only for staff. A refusal is recorded as
+    ACCESS_DENIED (committed even though the caller's transaction rolls back the action), then
+    raised as SecondFactorResetRefused."""
+    if not is_second_factor_resetter(actor):
+        _refuse_reset(actor=actor, user=user, why="not_a_resetter", request=request)
+    if actor.pk == user.pk:
+        _refuse_reset(actor=actor, user=user, why="own_account", request=request)
+    if not user.is_operator_staff:
+        _refuse_reset(actor=actor, user=user, why="not_staff", request=request)
+
+
+def second_factor_reset(
+    *, actor: User, user: User, reason: str, request: HttpRequest | None = None
+) -> None:
+    """Reset the lost second factor of staff member ``user``, for ``reason``.
+
+    Deletes every device of theirs (authenticator, recovery codes, an unfinished enrolment)
+    and every session they are logged in with, and records SECOND_FACTOR_RESET with the reason;
+    their next login enrols a new authenticator. After the commit they get a mail saying that
+    it was reset, when and by which role. The refusal of who may act is recorded before the
+    action's transaction opens (as in grove/staff/actions.py), so rolling the action back does
+    not erase the attempt. A missing, overlong or identifying reason, or a person with no
+    device, is a ValidationError and changes nothing.
+    """
+    second_factor_reset_check(actor=actor, user=user, request=request)
+    _second_factor_reset(actor=actor, user=user, reason=reason, request=request)
+
+
+@transaction.atomic
+def _second_factor_reset(
+    *, actor: User, user: User, reason: str, request: HttpRequest | None
+) -> None:
+    reason = _clean_reset_reason(reason, user=user)
+    # Two resets of the same person at once: the second waits here, then finds no device.
+    with unscoped("second-factor reset: a staff account belongs to no organization"):
+        User.objects.select_for_update().only("pk").get(pk=user.pk)
+    devices = list(django_otp.devices_for_user(user, confirmed=None))
+    if not devices:
+        raise ValidationError(_("This staff member has no second factor to reset."))
+    device_ids = [device.persistent_id for device in devices]
+    for device in devices:
+        device.delete()  # recovery codes go with their device
+    # Without this a session verified before the reset would stay verified until it expires.
+    sessions_logged_in_as(user).delete()
+    record_event(
+        action=AuditAction.SECOND_FACTOR_RESET,
+        actor=actor,
+        subject_user=user,
+        object_type="otp_device",
+        object_ids=device_ids,
+        request=request,
+        details={"reason": reason},
+    )
+    message = _second_factor_reset_message(actor=actor, user=user, reset_at=timezone.now())
+    user_id = user.pk
+    transaction.on_commit(lambda: _send_reset_mail(message, user_id=user_id))
+
+
 # --- Helpers --------------------------------------------------------------------------------
 
 
@@ -327,3 +473,73 @@ def _mark_session_verified(request: HttpRequest, device: TOTPDevice | StaticDevi
     django_otp.login(request, device)  # the session remembers the device that verified it
     # More privilege, new session key (as at login): a key seen before verification is useless.
     request.session.cycle_key()
+
+
+def _clean_reset_reason(reason: str, *, user: User) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why this second factor is reset.")})
+    if len(reason) > RESET_REASON_MAX_LENGTH:
+        raise ValidationError(
+            {"reason": _("At most %(maximum)s characters.") % {"maximum": RESET_REASON_MAX_LENGTH}}
+        )
+    # The reason goes into the access log, which holds ids, never names or emails.
+    if _names_the_person(reason, user):
+        raise ValidationError(
+            {"reason": _("Leave the person's name and email out: the access log keeps ids only.")}
+        )
+    return reason
+
+
+def _names_the_person(text: str, user: User) -> bool:
+    if user.email and user.email.lower() in text.lower():
+        return True
+    names = (name.strip() for name in (user.first_name, user.last_name))
+    return any(
+        re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE)
+        for name in names
+        if len(name) > 1
+    )
+
+
+def _refuse_reset(*, actor, user: User, why: str, request: HttpRequest | None) -> NoReturn:
+    """Record ACCESS_DENIED (ids only), then raise SecondFactorResetRefused."""
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    fields = {
+        "action": AuditAction.ACCESS_DENIED,
+        "actor": actor if authenticated else None,
+        "organization": None,
+        "object_type": "user",
+        "object_ids": [user.pk],
+        "details": {"attempted": "second_factor.reset", "refused": why},
+    }
+    with transaction.atomic():
+        event = record_event(request=request, **fields)
+    raise SecondFactorResetRefused(
+        str(_RESET_REFUSALS[why]), event_fields=fields, event_public_id=event.public_id
+    )
+
+
+def _second_factor_reset_message(
+    *, actor: User, user: User, reset_at: datetime
+) -> EmailMultiAlternatives:
+    # In the person's own language (the profile's; English when it follows the browser).
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        context = {
+            "user": user,
+            "actor_role": str(actor.get_staff_role_display()),
+            "reset_at": reset_at,
+        }
+        subject = render_to_string("accounts/second_factor_reset_subject.txt", context).strip()
+        body = render_to_string("accounts/second_factor_reset_email.txt", context)
+    return EmailMultiAlternatives(subject=subject, body=body, to=[user.email])
+
+
+def _send_reset_mail(message: EmailMultiAlternatives, *, user_id) -> None:
+    # The reset is done and recorded: a failed mail is logged, not turned into a 500.
+    try:
+        message.send()
+    except Exception as error:  # any transport error; logged by type, never its text
+        logger.error(
+            "second-factor reset mail for user %s not sent: %s", user_id, type(error).__name__
+        )

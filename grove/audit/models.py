@@ -57,6 +57,7 @@ class AuditAction(models.TextChoices):
     OTP_VERIFIED = "auth.otp_verified", _("Second factor verified")
     OTP_FAILED = "auth.otp_failed", _("Second factor failed")
     RECOVERY_CODE_USED = "auth.recovery_code_used", _("Recovery code used")
+    SECOND_FACTOR_RESET = "auth.second_factor_reset", _("Second factor reset")
     # Data-subject requests (grove/rights): every step of the workflow.
     REQUEST_FILED = "rights.filed", _("Data-subject request received")
     REQUEST_MERGED = "rights.merged", _("Data-subject request merged into an open one")

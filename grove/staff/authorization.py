@@ -98,6 +98,8 @@ WRITE_CAPABILITIES = frozenset(
 # Who decides break-glass grants, and who manages CSM assignments.
 GRANT_DECIDERS = frozenset({StaffRole.SECURITY_OFFICER, StaffRole.SECURITY_MANAGER})
 ASSIGNMENT_MANAGERS = frozenset({StaffRole.SECURITY_MANAGER})
+# Who may reset another staff member's lost second factor (never their own).
+SECOND_FACTOR_RESETTERS = frozenset({StaffRole.SECURITY_OFFICER, StaffRole.SECURITY_MANAGER})
 
 # The one answer to every refusal: nothing tells "not yours" from "does not exist".
 NOT_FOUND_MESSAGE = "Not found."
@@ -237,6 +239,10 @@ def is_grant_decider(user) -> bool:
 
 def is_assignment_manager(user) -> bool:
     return is_staff(user) and user.staff_role in ASSIGNMENT_MANAGERS
+
+
+def is_second_factor_resetter(user) -> bool:
+    return is_staff(user) and user.staff_role in SECOND_FACTOR_RESETTERS
 
 
 def has_open_assignment(*, user, organization: Organization) -> bool:

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from grove.accounts.second_factor import RESET_REASON_MAX_LENGTH
+
 from .models import GRANT_DEFAULT_MINUTES
 from .queries import assignable_csms, assignable_organizations, organization_by_slug
 
@@ -59,3 +61,15 @@ class AssignmentForm(forms.Form):
 
     def clean_organization(self):
         return self._organizations[self.cleaned_data["organization"]]
+
+
+class SecondFactorResetForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why you reset this second factor"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=RESET_REASON_MAX_LENGTH,
+        help_text=_(
+            "For example: phone and recovery codes lost, identity checked by a video call. "
+            "Recorded in the access log: no names or emails."
+        ),
+    )

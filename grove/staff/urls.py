@@ -13,4 +13,10 @@ urlpatterns = [
     path("grants/<uuid:grant_id>/revoke/", views.grant_revoke, name="grant_revoke"),
     path("assignments/", views.assignments, name="assignments"),
     path("assignments/<uuid:assignment_id>/end/", views.assignment_end, name="assignment_end"),
+    path("second-factors/", views.second_factors, name="second_factors"),
+    path(
+        "second-factors/<uuid:user_id>/reset/",
+        views.second_factor_reset,
+        name="second_factor_reset",
+    ),
 ]

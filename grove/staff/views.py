@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from grove.accounts import second_factor
+from grove.accounts.second_factor import SecondFactorResetRefused
+
 from . import actions, queries
 from .authorization import (
     Capability,
@@ -22,12 +25,13 @@ from .authorization import (
     deny,
     is_assignment_manager,
     is_grant_decider,
+    is_second_factor_resetter,
     is_staff,
     organization_for,
     permits,
     visible_organizations,
 )
-from .forms import AssignmentForm, GrantRequestForm
+from .forms import AssignmentForm, GrantRequestForm, SecondFactorResetForm
 
 
 def staff_only(view):
@@ -221,6 +225,73 @@ def assignment_end(request, assignment_id):
     else:
         messages.success(request, _("Assignment ended."))
     return redirect("staff:assignments")
+
+
+@require_http_methods(["GET"])
+@staff_only
+def second_factors(request):
+    """The staff members and the state of their second factor (security officers and
+    managers only), each with a link to reset it."""
+    if not is_second_factor_resetter(request.user):
+        _deny_page(request, "second_factors")
+    return render(
+        request, "staff/second_factors.html", {"rows": second_factor.staff_second_factors()}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_only
+def second_factor_reset(request, user_id):
+    """Confirm, with a reason, the reset of a staff member's lost second factor."""
+    if not is_second_factor_resetter(request.user):
+        _deny_page(request, "second_factor_reset")
+    member = second_factor.staff_member_for_second_factor_reset(user_id)
+    if member is None:  # a client user (no second factor) or an unknown id
+        deny(
+            user=request.user,
+            organization_id=None,
+            capability=None,
+            request=request,
+            object_type="user",
+            object_id=user_id,
+            details={"attempted": "second_factor_reset"},
+        )
+    try:
+        second_factor.second_factor_reset_check(actor=request.user, user=member, request=request)
+    except SecondFactorResetRefused as refusal:
+        return _refused(request, refusal)
+    form = SecondFactorResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            second_factor.second_factor_reset(
+                actor=request.user,
+                user=member,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except SecondFactorResetRefused as refusal:
+            return _refused(request, refusal)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Second factor reset and sessions ended. The staff member sets up a new "
+                    "one at their next login."
+                ),
+            )
+            return redirect("staff:second_factors")
+    return render(
+        request,
+        "staff/second_factors_reset.html",
+        {
+            "form": form,
+            "member": member,
+            "has_authenticator": second_factor.confirmed_totp_device(member) is not None,
+            "recovery_codes_left": second_factor.recovery_codes_left(member),
+        },
+    )
 
 
 def _add_errors(form, error: ValidationError) -> None:
