@@ -26,7 +26,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import quote, urlencode
 
 import django_otp
@@ -458,7 +458,7 @@ def _failed(
 def _replace_recovery_codes(user: User) -> tuple[StaticDevice, list[str]]:
     StaticDevice.objects.filter(user_id=user.pk).delete()  # tokens go with their device
     device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
-    codes = []
+    codes: list[str] = []
     while len(codes) < RECOVERY_CODE_COUNT:
         code = base64.b32encode(secrets.token_bytes(_RECOVERY_CODE_BYTES)).decode().lower()
         if code not in codes:
@@ -505,7 +505,7 @@ def _names_the_person(text: str, user: User) -> bool:
 def _refuse_reset(*, actor, user: User, why: str, request: HttpRequest | None) -> NoReturn:
     """Record ACCESS_DENIED (ids only), then raise SecondFactorResetRefused."""
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    fields = {
+    fields: dict[str, Any] = {
         "action": AuditAction.ACCESS_DENIED,
         "actor": actor if authenticated else None,
         "organization": None,

@@ -170,7 +170,9 @@ class AuditEvent(TenantOwnedModel):
     prev_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
     hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
-    objects = TenantManager.from_queryset(AuditEventQuerySet)()
+    # A manager class made at import time: the stubs cannot name it, and it replaces the base
+    # model's manager on purpose (the same tenant scoping, plus the chain's queryset methods).
+    objects = TenantManager.from_queryset(AuditEventQuerySet)()  # type: ignore[django-manager-missing, misc]
 
     DATA_MAP = {
         "id": SYSTEM,

@@ -271,8 +271,6 @@ def _record(
     at: datetime.datetime | None = None,
     **details,
 ) -> None:
-    # Only a backdated event names its time; every other one is dated by the log itself.
-    dated = {"occurred_at": at} if at is not None else {}
     record_event(
         action=action,
         actor=actor,
@@ -286,7 +284,7 @@ def _record(
             key: value.isoformat() if isinstance(value, datetime.datetime) else value
             for key, value in details.items()
         },
-        **dated,
+        occurred_at=at,  # None: dated by the log itself; only a backdated event names its time
     )
 
 
@@ -397,7 +395,7 @@ def _assignment_create(
         object_ids=[assignment.pk],
         subject_user=csm,
         request=request,
-        **({"occurred_at": at} if at is not None else {}),
+        occurred_at=at,  # None: dated by the log itself
     )
     return assignment
 

@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn, cast
 
 from django.db import models
 from django.http import Http404
@@ -354,10 +354,10 @@ def deny(
     object_type: str,
     object_id,
     details: dict | None = None,
-):
+) -> NoReturn:
     """Record ACCESS_DENIED (ids only) and raise the one 404 of every refusal."""
     authenticated = user is not None and getattr(user, "is_authenticated", False)
-    fields = {
+    fields: dict[str, Any] = {
         "action": AuditAction.ACCESS_DENIED,
         "actor": user if authenticated else None,
         "organization": organization_id,
@@ -379,11 +379,11 @@ def _refused_as_read_only(user, organization: Organization, capability: Capabili
     )
 
 
-def _deny_read_only(*, user, organization, capability, request, object_type, object_id):
+def _deny_read_only(*, user, organization, capability, request, object_type, object_id) -> NoReturn:
     """Record ACCESS_DENIED (ids only) and raise the 403 of a read-only organization."""
     from grove.retention.errors import READ_ONLY_MESSAGE, RecordedReadOnly  # (import cycle)
 
-    fields = {
+    fields: dict[str, Any] = {
         "action": AuditAction.ACCESS_DENIED,
         "actor": user,
         "organization": organization.pk,
@@ -398,7 +398,8 @@ def _deny_read_only(*, user, organization, capability, request, object_type, obj
 
 
 def _record_grant_use(access: Access, *, request, object_type: str, object_id) -> None:
-    key = (access.grant.pk, object_type, str(object_id))
+    grant = cast(AccessGrant, access.grant)  # the caller checked that a grant is in use
+    key = (grant.pk, object_type, str(object_id))
     if request is not None:
         used = request.__dict__.setdefault("_grove_grant_uses", set())
         if key in used:

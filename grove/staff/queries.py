@@ -131,8 +131,8 @@ def _rows(
             grant=g,
             organization=organizations[g.organization_id],
             requester=staff[g.requester_id],
-            decided_by=staff.get(g.decided_by_id),
-            revoked_by=staff.get(g.revoked_by_id),
+            decided_by=staff.get(g.decided_by_id) if g.decided_by_id else None,
+            revoked_by=staff.get(g.revoked_by_id) if g.revoked_by_id else None,
         )
         for g in grants
     ]
