@@ -1,4 +1,4 @@
-# Grove: `make run` serves the demo on SQLite, `make test` runs ruff and the test suite.
+# Grove: `make run` serves the demo on SQLite, `make test` runs ruff, mypy and the test suite.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -38,6 +38,7 @@ worker: migrate
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	SECRET_KEY=lint-only $(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.auth import login, logout
@@ -31,6 +31,9 @@ from grove.tenancy.models import JobType, Organization
 
 from .backends import EmailBackend
 from .models import OrgRole, StaffRole, User
+
+if TYPE_CHECKING:
+    from django.db.models import Field
 
 logger = logging.getLogger(__name__)
 
@@ -344,7 +347,8 @@ def _own_account_scope(user: User, *, reason: str) -> AbstractContextManager:
 
 def _stored_value(user: User, name: str) -> object:
     # The column value (job_type_id, not job_type): reading a relation would need a scope.
-    return getattr(user, User._meta.get_field(name).attname)
+    # The names are the user's own columns, never a reverse relation (which has no attname).
+    return getattr(user, cast("Field", User._meta.get_field(name)).attname)
 
 
 def _raw(value: object) -> object:
@@ -353,7 +357,10 @@ def _raw(value: object) -> object:
 
 def _check_email_free(email: str, *, excluding: uuid.UUID | None = None) -> None:
     with unscoped("accounts: the business email is unique across organizations"):
-        taken = User.objects.filter(email=email).exclude(pk=excluding).exists()
+        others = User.objects.filter(email=email)
+        if excluding is not None:
+            others = others.exclude(pk=excluding)
+        taken = others.exists()
     if taken:
         raise ValidationError({"email": _("An account with this business email already exists.")})
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import random
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -391,9 +392,9 @@ def _history(
     authorize(user=csm, organization=demo, capability=Capability.USERS_READ)
 
     rng = random.Random(2026)  # noqa: S311 -- demo data, reproducible on purpose
-    steps: list[tuple[datetime.datetime, int, object]] = []
+    steps: list[tuple[datetime.datetime, int, Callable[[], object]]] = []
 
-    def step(at: datetime.datetime, run) -> None:
+    def step(at: datetime.datetime, run: Callable[[], object]) -> None:
         if at < now:
             steps.append((at, len(steps), run))
 

@@ -1,8 +1,10 @@
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +27,7 @@ class StaffRole(models.TextChoices):
     SECURITY_MANAGER = "security_manager", _("Security manager")
 
 
-class UserManager(TenantManager, BaseUserManager):
+class UserManager(TenantManager, BaseUserManager["User"]):
     """Tenant-scoped like every tenant-owned manager; staff (no organization) only unscoped."""
 
     def normalize_email(self, email: str | None) -> str:  # type: ignore[override]
@@ -80,7 +82,7 @@ class User(TenantOwnedModel, AbstractBaseUser):
     # personal field anonymised, so that records about them keep a target that says nothing.
     erased_at = models.DateTimeField(null=True, blank=True)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -118,7 +120,7 @@ class User(TenantOwnedModel, AbstractBaseUser):
                 name="user_is_client_or_staff",
             ),
             models.CheckConstraint(
-                condition=models.Q(email=models.functions.Lower("email")),
+                condition=models.Q(email=Lower("email")),
                 name="user_email_lower_case",
             ),
         ]

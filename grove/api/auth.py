@@ -16,6 +16,7 @@ import datetime
 import functools
 import hmac
 from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -29,11 +30,21 @@ from grove.tenancy.context import tenant_context, unscoped
 from .actions import TOKEN_PREFIX, hash_secret
 from .models import ApiToken
 
+if TYPE_CHECKING:
+    from grove.accounts.models import User
+
 # last_used_at is written at most this often per token: no write on every request.
 LAST_USED_PRECISION = datetime.timedelta(minutes=1)
 _UNKNOWN_TOKEN_HASH = "0" * 64
 _SCOPE_ATTRIBUTE = "_grove_api_scope"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # as Django's CSRF check
+
+
+class MemberRequest(HttpRequest):
+    """For annotations only: an operation's request once an authenticator below accepted it
+    (ninja sets ``auth`` to what the authenticator returned, the member)."""
+
+    auth: User
 
 
 def api_scope(run):

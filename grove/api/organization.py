@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Router, Status
 
 from grove.practices import actions, queries
@@ -12,6 +12,7 @@ from grove.practices.models import Topic
 from grove.tenancy.models import JobType
 
 from . import serialize
+from .auth import MemberRequest
 from .schemas import Detail, JobTypeOut, NameIn, PracticeListOut, TopicOut, ValidationErrorOut
 
 router = Router()
@@ -31,18 +32,18 @@ def _one(model, object_id: uuid.UUID):
 
 
 @router.get("/topics", response={200: list[TopicOut], 401: Detail}, tags=["topics"])
-def topic_list(request: HttpRequest):
+def topic_list(request: MemberRequest):
     return [{"id": t.pk, "name": t.name} for t in Topic.objects.order_by("name")]
 
 
 @router.post("/topics", response={201: TopicOut, **ERRORS}, tags=["topics"])
-def topic_create(request: HttpRequest, payload: NameIn):
+def topic_create(request: MemberRequest, payload: NameIn):
     topic = actions.topic_create(actor=request.auth, name=payload.name, request=request)
     return Status(201, {"id": topic.pk, "name": topic.name})
 
 
 @router.patch("/topics/{topic_id}", response={200: TopicOut, **ERRORS}, tags=["topics"])
-def topic_rename(request: HttpRequest, topic_id: uuid.UUID, payload: NameIn):
+def topic_rename(request: MemberRequest, topic_id: uuid.UUID, payload: NameIn):
     topic = actions.topic_rename(
         actor=request.auth, topic=_one(Topic, topic_id), name=payload.name, request=request
     )
@@ -50,7 +51,7 @@ def topic_rename(request: HttpRequest, topic_id: uuid.UUID, payload: NameIn):
 
 
 @router.delete("/topics/{topic_id}", response={204: None, **ERRORS}, tags=["topics"])
-def topic_delete(request: HttpRequest, topic_id: uuid.UUID):
+def topic_delete(request: MemberRequest, topic_id: uuid.UUID):
     """Refused (422) while practices use the topic."""
     actions.topic_delete(actor=request.auth, topic=_one(Topic, topic_id), request=request)
     return Status(204, None)
@@ -60,18 +61,18 @@ def topic_delete(request: HttpRequest, topic_id: uuid.UUID):
 
 
 @router.get("/job-types", response={200: list[JobTypeOut], 401: Detail}, tags=["job types"])
-def job_type_list(request: HttpRequest):
+def job_type_list(request: MemberRequest):
     return [{"id": j.pk, "name": j.name} for j in JobType.objects.order_by("name")]
 
 
 @router.post("/job-types", response={201: JobTypeOut, **ERRORS}, tags=["job types"])
-def job_type_create(request: HttpRequest, payload: NameIn):
+def job_type_create(request: MemberRequest, payload: NameIn):
     job_type = actions.job_type_create(actor=request.auth, name=payload.name, request=request)
     return Status(201, {"id": job_type.pk, "name": job_type.name})
 
 
 @router.patch("/job-types/{job_type_id}", response={200: JobTypeOut, **ERRORS}, tags=["job types"])
-def job_type_rename(request: HttpRequest, job_type_id: uuid.UUID, payload: NameIn):
+def job_type_rename(request: MemberRequest, job_type_id: uuid.UUID, payload: NameIn):
     job_type = actions.job_type_rename(
         actor=request.auth, job_type=_one(JobType, job_type_id), name=payload.name, request=request
     )
@@ -79,7 +80,7 @@ def job_type_rename(request: HttpRequest, job_type_id: uuid.UUID, payload: NameI
 
 
 @router.delete("/job-types/{job_type_id}", response={204: None, **ERRORS}, tags=["job types"])
-def job_type_delete(request: HttpRequest, job_type_id: uuid.UUID):
+def job_type_delete(request: MemberRequest, job_type_id: uuid.UUID):
     """Refused (422) while members hold the job type."""
     actions.job_type_delete(
         actor=request.auth, job_type=_one(JobType, job_type_id), request=request
@@ -91,7 +92,7 @@ def job_type_delete(request: HttpRequest, job_type_id: uuid.UUID):
 
 
 @router.get("/moderation", response={200: PracticeListOut, **ERRORS}, tags=["curation"])
-def moderation(request: HttpRequest):
+def moderation(request: MemberRequest):
     """Practices waiting for validation, oldest first (managers)."""
     items = queries.moderation_queue(request.auth, request=request)
     return {"items": [serialize.practice(p) for p in items]}

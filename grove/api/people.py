@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from django.http import HttpRequest
 from ninja import Query, Router
 
 from grove.practices import queries
 
 from . import serialize
+from .auth import MemberRequest
 from .schemas import (
     MAX_PAGE_SIZE,
     Detail,
@@ -27,7 +27,7 @@ ERRORS = {401: Detail, 403: Detail, 404: Detail, 422: ValidationErrorOut}
 
 @router.get("/me/practices", response={200: PracticeListOut, 401: Detail}, tags=["me"])
 def my_practices(
-    request: HttpRequest,
+    request: MemberRequest,
     status: str | None = Query(None, pattern="^(draft|pending|published|archived)$"),
 ):
     """The caller's own practices, in every status, newest first."""
@@ -37,7 +37,7 @@ def my_practices(
 
 @router.get("/me/bookmarks", response={200: FeedOut, 400: Detail, 401: Detail}, tags=["me"])
 def my_bookmarks(
-    request: HttpRequest,
+    request: MemberRequest,
     cursor: str | None = Query(None, max_length=500),
     page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE),
 ):
@@ -51,7 +51,7 @@ def my_bookmarks(
 
 @router.get("/members", response={200: MembersOut, 400: Detail, 401: Detail}, tags=["members"])
 def members(
-    request: HttpRequest,
+    request: MemberRequest,
     q: str = Query("", max_length=200),
     cursor: str | None = Query(None, max_length=500),
 ):
@@ -64,7 +64,7 @@ def members(
 
 
 @router.get("/members/{user_id}", response={200: MemberDetailOut, **ERRORS}, tags=["members"])
-def member_detail(request: HttpRequest, user_id: uuid.UUID):
+def member_detail(request: MemberRequest, user_id: uuid.UUID):
     """A member of the caller's organization, with their published practices."""
     profile = queries.member_profile(request.auth, user_id, request=request)
     return {

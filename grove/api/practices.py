@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import uuid
 
-from django.http import HttpRequest
 from ninja import File, Query, Router, Status, UploadedFile
 
 from grove.practices import actions, queries
 from grove.practices.queries import FeedFilters
 
 from . import serialize
+from .auth import MemberRequest
 from .lookups import job_types_in_body, topic_in_body
 from .schemas import (
     MAX_PAGE_SIZE,
@@ -56,7 +56,7 @@ def _filters(topic, country, job_type, tag, order) -> FeedFilters:
 
 @router.get("/practices", response={200: FeedOut, 400: Detail, 401: Detail, 422: Detail})
 def feed(
-    request: HttpRequest,
+    request: MemberRequest,
     topic: uuid.UUID | None = None,
     country: str | None = Query(None, max_length=2),
     job_type: uuid.UUID | None = None,
@@ -85,7 +85,7 @@ def feed(
 
 @router.get("/practices/search", response={200: SearchOut, 400: Detail, 401: Detail})
 def search(
-    request: HttpRequest,
+    request: MemberRequest,
     q: str = Query(..., max_length=200),
     topic: uuid.UUID | None = None,
     country: str | None = Query(None, max_length=2),
@@ -112,14 +112,14 @@ def search(
 
 
 @router.get("/practices/{practice_id}", response={200: PracticeOut, **ERRORS})
-def practice_detail(request: HttpRequest, practice_id: uuid.UUID):
+def practice_detail(request: MemberRequest, practice_id: uuid.UUID):
     """One practice (counts a view, as opening it on the web does)."""
     practice = queries.practice_for_member(request.auth, practice_id, request=request)
     actions.practice_viewed(actor=request.auth, practice=practice, request=request)
     return serialize.practice(practice)
 
 
-def _written(request: HttpRequest, practice) -> dict:
+def _written(request: MemberRequest, practice) -> dict:
     """The answer to a write: the practice as it now is (read back for its author or a
     manager, without a view event: the write has its own)."""
     fresh = queries.practice_for_author(request.auth, practice.pk)
@@ -142,7 +142,7 @@ def _practice_fields(payload: PracticeIn) -> dict:
 
 
 @router.post("/practices", response={201: PracticeOut, **ERRORS})
-def practice_create(request: HttpRequest, payload: PracticeCreateIn):
+def practice_create(request: MemberRequest, payload: PracticeCreateIn):
     """A draft, or published at once with ``publish`` (pending when the organization requires
     validation)."""
     practice = actions.practice_create(
@@ -152,7 +152,7 @@ def practice_create(request: HttpRequest, payload: PracticeCreateIn):
 
 
 @router.put("/practices/{practice_id}", response={200: PracticeOut, **ERRORS})
-def practice_update(request: HttpRequest, practice_id: uuid.UUID, payload: PracticeIn):
+def practice_update(request: MemberRequest, practice_id: uuid.UUID, payload: PracticeIn):
     practice = queries.practice_for_author(request.auth, practice_id)
     practice = actions.practice_update(
         actor=request.auth, practice=practice, request=request, **_practice_fields(payload)
@@ -161,14 +161,14 @@ def practice_update(request: HttpRequest, practice_id: uuid.UUID, payload: Pract
 
 
 @router.delete("/practices/{practice_id}", response={204: None, **ERRORS})
-def practice_delete(request: HttpRequest, practice_id: uuid.UUID):
+def practice_delete(request: MemberRequest, practice_id: uuid.UUID):
     practice = queries.practice_for_author(request.auth, practice_id)
     actions.practice_delete(actor=request.auth, practice=practice, request=request)
     return Status(204, None)
 
 
 @router.post("/practices/{practice_id}/publish", response={200: PracticeOut, **ERRORS})
-def practice_publish(request: HttpRequest, practice_id: uuid.UUID):
+def practice_publish(request: MemberRequest, practice_id: uuid.UUID):
     practice = queries.practice_for_author(request.auth, practice_id)
     practice = actions.practice_publish(actor=request.auth, practice=practice, request=request)
     return _written(request, practice)
@@ -177,7 +177,7 @@ def practice_publish(request: HttpRequest, practice_id: uuid.UUID):
 # --- Reactions and comments ----------------------------------------------------------------------
 
 
-def _react(request: HttpRequest, practice_id: uuid.UUID, kind: str, on: bool) -> dict:
+def _react(request: MemberRequest, practice_id: uuid.UUID, kind: str, on: bool) -> dict:
     practice = queries.practice_for_member(request.auth, practice_id, request=request)
     practice = actions.reaction_set(
         actor=request.auth, practice=practice, kind=kind, on=on, request=request
@@ -195,25 +195,25 @@ def _react(request: HttpRequest, practice_id: uuid.UUID, kind: str, on: bool) ->
 
 
 @router.put("/practices/{practice_id}/reactions/{kind}", response={200: ReactionOut, **ERRORS})
-def reaction_on(request: HttpRequest, practice_id: uuid.UUID, kind: ReactionKindName):
+def reaction_on(request: MemberRequest, practice_id: uuid.UUID, kind: ReactionKindName):
     """Mark the practice useful, adopted ("I adopted it") or bookmarked (idempotent)."""
     return _react(request, practice_id, kind, True)
 
 
 @router.delete("/practices/{practice_id}/reactions/{kind}", response={200: ReactionOut, **ERRORS})
-def reaction_off(request: HttpRequest, practice_id: uuid.UUID, kind: ReactionKindName):
+def reaction_off(request: MemberRequest, practice_id: uuid.UUID, kind: ReactionKindName):
     return _react(request, practice_id, kind, False)
 
 
 @router.get("/practices/{practice_id}/comments", response={200: list[CommentOut], **ERRORS})
-def comment_list(request: HttpRequest, practice_id: uuid.UUID):
+def comment_list(request: MemberRequest, practice_id: uuid.UUID):
     """Top-level comments, oldest first, each with its replies."""
     practice = queries.practice_for_member(request.auth, practice_id, request=request)
     return [serialize.comment(c) for c in queries.comments_for(request.auth, practice)]
 
 
 @router.post("/practices/{practice_id}/comments", response={201: CommentOut, **ERRORS})
-def comment_add(request: HttpRequest, practice_id: uuid.UUID, payload: CommentIn):
+def comment_add(request: MemberRequest, practice_id: uuid.UUID, payload: CommentIn):
     """Comment, or reply to a top-level comment with ``parent``."""
     practice = queries.practice_for_member(request.auth, practice_id, request=request)
     parent = queries.comment_for_member(request.auth, payload.parent) if payload.parent else None
@@ -224,7 +224,7 @@ def comment_add(request: HttpRequest, practice_id: uuid.UUID, payload: CommentIn
 
 
 @router.delete("/comments/{comment_id}", response={204: None, **ERRORS})
-def comment_delete(request: HttpRequest, comment_id: uuid.UUID):
+def comment_delete(request: MemberRequest, comment_id: uuid.UUID):
     comment = queries.comment_for_member(request.auth, comment_id)
     actions.comment_delete(actor=request.auth, comment=comment, request=request)
     return Status(204, None)
@@ -234,7 +234,7 @@ def comment_delete(request: HttpRequest, comment_id: uuid.UUID):
 
 
 @router.post("/practices/{practice_id}/attachments", response={201: AttachmentOut, **ERRORS})
-def attachment_add(request: HttpRequest, practice_id: uuid.UUID, file: File[UploadedFile]):
+def attachment_add(request: MemberRequest, practice_id: uuid.UUID, file: File[UploadedFile]):
     """Attach a photo (JPEG, PNG, WebP: re-encoded, metadata removed) or a short MP4 video to
     one's own practice. The type is read from the bytes."""
     from grove.practices import attachments
@@ -248,7 +248,7 @@ def attachment_add(request: HttpRequest, practice_id: uuid.UUID, file: File[Uplo
 
 
 @router.get("/attachments/{attachment_id}", response={200: AttachmentDetailOut, **ERRORS})
-def attachment_detail(request: HttpRequest, attachment_id: uuid.UUID):
+def attachment_detail(request: MemberRequest, attachment_id: uuid.UUID):
     """An attachment's description; the file itself is downloaded from ``url``."""
     from grove.practices import attachments
 
@@ -259,50 +259,50 @@ def attachment_detail(request: HttpRequest, attachment_id: uuid.UUID):
 # --- Curation (managers) -------------------------------------------------------------------------
 
 
-def _curate(request: HttpRequest, practice_id: uuid.UUID, action, **kwargs) -> dict:
+def _curate(request: MemberRequest, practice_id: uuid.UUID, action, **kwargs) -> dict:
     practice = queries.practice_for_member(request.auth, practice_id, request=request)
     practice = action(actor=request.auth, practice=practice, request=request, **kwargs)
     return _written(request, practice)
 
 
 @router.post("/practices/{practice_id}/validate", response={200: PracticeOut, **ERRORS})
-def practice_validate(request: HttpRequest, practice_id: uuid.UUID):
+def practice_validate(request: MemberRequest, practice_id: uuid.UUID):
     """Publish a practice waiting in the moderation queue."""
     return _curate(request, practice_id, actions.practice_validate)
 
 
 @router.post("/practices/{practice_id}/reject", response={200: PracticeOut, **ERRORS})
-def practice_reject(request: HttpRequest, practice_id: uuid.UUID, payload: RejectIn):
+def practice_reject(request: MemberRequest, practice_id: uuid.UUID, payload: RejectIn):
     """Send a waiting practice back to its author as a draft, with the reason."""
     return _curate(request, practice_id, actions.practice_reject, reason=payload.reason)
 
 
 @router.post("/practices/{practice_id}/boost", response={200: PracticeOut, **ERRORS})
-def practice_boost(request: HttpRequest, practice_id: uuid.UUID, payload: BoostIn):
+def practice_boost(request: MemberRequest, practice_id: uuid.UUID, payload: BoostIn):
     """Push to the top of the feed until ``until``."""
     return _curate(request, practice_id, actions.practice_boost, until=payload.until)
 
 
 @router.delete("/practices/{practice_id}/boost", response={200: PracticeOut, **ERRORS})
-def practice_unboost(request: HttpRequest, practice_id: uuid.UUID):
+def practice_unboost(request: MemberRequest, practice_id: uuid.UUID):
     return _curate(request, practice_id, actions.practice_unboost)
 
 
 @router.post("/practices/{practice_id}/highlight", response={200: PracticeOut, **ERRORS})
-def practice_highlight(request: HttpRequest, practice_id: uuid.UUID):
+def practice_highlight(request: MemberRequest, practice_id: uuid.UUID):
     return _curate(request, practice_id, actions.practice_highlight)
 
 
 @router.delete("/practices/{practice_id}/highlight", response={200: PracticeOut, **ERRORS})
-def practice_unhighlight(request: HttpRequest, practice_id: uuid.UUID):
+def practice_unhighlight(request: MemberRequest, practice_id: uuid.UUID):
     return _curate(request, practice_id, actions.practice_unhighlight)
 
 
 @router.post("/practices/{practice_id}/archive", response={200: PracticeOut, **ERRORS})
-def practice_archive(request: HttpRequest, practice_id: uuid.UUID):
+def practice_archive(request: MemberRequest, practice_id: uuid.UUID):
     return _curate(request, practice_id, actions.practice_archive)
 
 
 @router.delete("/practices/{practice_id}/archive", response={200: PracticeOut, **ERRORS})
-def practice_unarchive(request: HttpRequest, practice_id: uuid.UUID):
+def practice_unarchive(request: MemberRequest, practice_id: uuid.UUID):
     return _curate(request, practice_id, actions.practice_unarchive)

@@ -1,4 +1,6 @@
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.urls import URLPattern, include, path
@@ -8,7 +10,7 @@ from .api import api
 from .auth import SAFE_METHODS
 
 
-def reads_without_request_transaction(view):
+def reads_without_request_transaction(view: Callable[..., Any]) -> Callable[..., Any]:
     """ATOMIC_REQUESTS by method: a safe method (GET, HEAD...) runs without the request's
     transaction, an unsafe one inside it, as before.
 

@@ -111,13 +111,14 @@ def append(event: AuditEvent, *, read: bool = False) -> AuditEvent:
     event.details = normalize_json(dict(event.details or {}))
     if event.public_id is None:
         event.public_id = uuid.uuid4()
-    event.chain_key = chain_key_for(event.organization_id)
+    chain_key = chain_key_for(event.organization_id)
+    event.chain_key = chain_key
     canonical = canonical_of(event)
     with unscoped("audit: append an access-log event"):
         if connection.vendor == "postgresql":
             _append_in_one_statement(event, canonical, read=read)
         else:
-            _append_in_python(event, canonical)
+            _append_in_python(event, canonical, chain_key)
     event._state.adding = False
     event._state.db = connection.alias
     return event
@@ -149,15 +150,15 @@ def _append_in_one_statement(event: AuditEvent, canonical: str, *, read: bool) -
         event.pk, event.sequence, event.prev_hash, event.hash = cursor.fetchone()
 
 
-def _append_in_python(event: AuditEvent, canonical: str) -> None:
+def _append_in_python(event: AuditEvent, canonical: str, chain_key: uuid.UUID) -> None:
     now = timezone.now()
     with transaction.atomic():
-        head = AuditChainHead.objects.filter(chain_key=event.chain_key).first()
+        head = AuditChainHead.objects.filter(chain_key=chain_key).first()
         if head is None:
             event.sequence, event.prev_hash = 1, GENESIS_HASH
             event.hash = link_hash(event.prev_hash, canonical)
             AuditChainHead.objects.create(
-                chain_key=event.chain_key,
+                chain_key=chain_key,
                 last_sequence=1,
                 last_hash=event.hash,
                 prev_hash=GENESIS_HASH,
@@ -169,7 +170,7 @@ def _append_in_python(event: AuditEvent, canonical: str) -> None:
             event.sequence, event.prev_hash = head.last_sequence + 1, head.last_hash
             event.hash = link_hash(event.prev_hash, canonical)
             updated = AuditChainHead.objects.filter(
-                chain_key=event.chain_key, last_sequence=head.last_sequence
+                chain_key=chain_key, last_sequence=head.last_sequence
             ).update(
                 last_sequence=event.sequence,
                 last_hash=event.hash,

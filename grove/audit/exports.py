@@ -137,8 +137,12 @@ def _csv_rows(header, organization_id, filters, up_to_id, with_names) -> Iterato
                 json.dumps(record["details"], sort_keys=True) if record["details"] else "",
             ]
             if with_names:
-                row += [names.org_users.get(event.actor_id, ""), _subject_name(event, names)]
+                row += [_actor_name(event, names), _subject_name(event, names)]
             yield row
+
+
+def _actor_name(event: AuditEvent, names: Names) -> str:
+    return names.org_users.get(event.actor_id, "") if event.actor_id else ""
 
 
 def _subject_name(event: AuditEvent, names: Names) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 from grove.accounts.models import StaffRole, User
@@ -199,7 +200,7 @@ def actor_choices(*, include_org_users: bool) -> list[tuple[str, str]]:
     return choices
 
 
-def action_choices() -> list[tuple[str, str]]:
+def action_choices() -> list[tuple[str, str | Promise]]:
     return [("", gettext("Any action")), *AuditAction.choices]
 
 

@@ -21,6 +21,7 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Q
@@ -163,11 +164,13 @@ def _all_chain_keys(extra_by_chain) -> list[uuid.UUID]:
 def _event_chain_keys() -> Iterator[uuid.UUID]:
     """The chains events claim to be in, without reading every event (a skip scan)."""
     if connection.vendor != "postgresql":
-        yield from (
+        # chain_key__isnull=False: the nullable column yields no None here.
+        yield from cast(
+            "Iterable[uuid.UUID]",
             AuditEvent.objects.filter(chain_key__isnull=False)
             .values_list("chain_key", flat=True)
             .distinct()
-            .order_by()
+            .order_by(),
         )
         return
     with connection.cursor() as cursor:
@@ -347,13 +350,15 @@ def _verify_chain(chain: ChainReport, extra_anchors: list[Anchor], chunk_size: i
         AuditChainHead.objects.filter(chain_key=key).values_list("last_sequence", flat=True).first()
         or head.last_sequence
     )
-    for sequence, public_id in (
+    for inserted_sequence, public_id in (
         AuditEvent.objects.filter(chain_key=key, sequence__gt=current)
         .order_by("sequence")
         .values_list("sequence", "public_id")[:MAX_PROBLEMS_PER_CHAIN]
     ):
         chain.add(
-            Problem("head", "comes after the chain's head: inserted", sequence, str(public_id))
+            Problem(
+                "head", "comes after the chain's head: inserted", inserted_sequence, str(public_id)
+            )
         )
 
 
@@ -406,7 +411,8 @@ def _rows(key: uuid.UUID, *, after: int, until: int | None, chunk_size: int) -> 
         last = chunk[-1][0]
 
 
-_EMPTY_JSON = {"{}": {}, "[]": []}  # most details and many id lists: only encoded, never changed
+# Most details and many id lists: only encoded, never changed.
+_EMPTY_JSON: dict[str, Any] = {"{}": {}, "[]": []}
 
 
 def _json(text: str):

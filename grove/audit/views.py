@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -153,7 +154,7 @@ def _row(event, names: queries.Names, grants: dict) -> dict:
     }
 
 
-def _action_label(action: str) -> str:
+def _action_label(action: str) -> str | Promise:
     return ACTION_LABELS.get(action, action)
 
 

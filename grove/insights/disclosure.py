@@ -147,7 +147,8 @@ def protect(cells: Sequence[tuple[int, int | None]]) -> list[str]:
             return True
         wholes = [whole for _, whole in hidden]
         if all(whole is not None for whole in wholes):
-            rest = sum(whole - part for part, whole in hidden)  # type: ignore[operator]
+            # Every whole is known here (the check above); the filter says so to the type checker.
+            rest = sum(whole - part for part, whole in hidden if whole is not None)
             return is_small(rest)
         return False
 

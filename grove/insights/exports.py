@@ -63,10 +63,10 @@ def rows(board: Dashboard) -> Iterator[tuple[str, str, str, str]]:
     if retention.cohort_month is not None:
         cohort = retention.cohort_month.strftime("%Y-%m")
         yield ("retention", cohort, "cohort_size", _value(retention.cohort_size))
-        for row in retention.rows:
-            month = row.month.strftime("%Y-%m")
-            yield ("retention", month, "returning", _value(row.returning))
-            yield ("retention", month, "returning_share", _value(row.share))
+        for retention_row in retention.rows:
+            month = retention_row.month.strftime("%Y-%m")
+            yield ("retention", month, "returning", _value(retention_row.returning))
+            yield ("retention", month, "returning_share", _value(retention_row.share))
 
 
 def _groups(section: str, table: GroupTable, *, by_label: bool) -> Iterator[tuple]:

@@ -38,7 +38,7 @@ def notify_comment(*, comment) -> None:
     """Tell the practice's author (and, for a reply, the parent comment's author) about a new
     comment; nobody is notified of their own comment, and nobody twice for one comment."""
     practice = comment.practice
-    recipients: dict[object, str] = {}
+    recipients: dict[uuid.UUID | None, str] = {}
     if comment.parent_id is not None and comment.parent is not None:
         # The more specific kind wins when the practice's author also wrote the parent.
         recipients[comment.parent.author_id] = NotificationKind.REPLY
@@ -88,7 +88,7 @@ def _notify(
     *,
     practice,
     actor_id,
-    recipients: dict[object, str],
+    recipients: dict[uuid.UUID | None, str],  # user ids (None: an author no longer there)
     comment=None,
     details: str = "",
 ) -> list[Notification]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -40,7 +41,7 @@ from .tokens import unsubscribe_token
 
 logger = logging.getLogger(__name__)
 
-PERIODS = {
+PERIODS: dict[str, datetime.timedelta] = {
     DigestFrequency.DAILY: datetime.timedelta(hours=24),
     DigestFrequency.WEEKLY: datetime.timedelta(days=7),
 }
@@ -166,7 +167,9 @@ def digest_message(*, member, practices: list[Practice], since) -> EmailMultiAlt
     """The digest mail, in the member's language (their profile's, else English)."""
     base = settings.GROVE_BASE_URL
     unsubscribe_url = base + reverse("notifications:unsubscribe", args=[unsubscribe_token(member)])
-    for practice in practices:
+    # The templates read two attributes set here on each practice (not model fields: Any).
+    shown: list[Any] = practices
+    for practice in shown:
         practice.digest_url = base + practice_url(practice.pk)
         practice.digest_highlighted = bool(
             practice.highlighted_at and practice.highlighted_at > since
@@ -174,8 +177,8 @@ def digest_message(*, member, practices: list[Practice], since) -> EmailMultiAlt
     with translation.override(member.language or "en"):
         context = {
             "member": member,
-            "highlighted": [p for p in practices if p.digest_highlighted],
-            "new": [p for p in practices if not p.digest_highlighted],
+            "highlighted": [p for p in shown if p.digest_highlighted],
+            "new": [p for p in shown if not p.digest_highlighted],
             "count": len(practices),
             "since": since,
             "base_url": base,

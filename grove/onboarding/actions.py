@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
@@ -32,6 +33,9 @@ from .importing import (
     write_preview,
 )
 from .models import ImportIssue, ImportMode, ImportStatus, UserImport
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +67,7 @@ class ProgressReporter:
         self.done = 0
         # standalone: the commit started outside any transaction (a task, the command).
         self.enabled = standalone and connection.vendor == "postgresql"
-        self.side = None
+        self.side: BaseDatabaseWrapper | None = None
 
     def __enter__(self) -> ProgressReporter:
         return self
@@ -245,7 +249,7 @@ def import_commit(
             user_import.unchanged_count = counts.unchanged
             user_import.deactivated_count = counts.deactivated
             # The list itself is not kept once imported.
-            name = user_import.normalised_file.name
+            name = cast(str, user_import.normalised_file.name)  # a file: checked before the commit
             storage = user_import.normalised_file.storage
             transaction.on_commit(lambda: storage.delete(name))
             user_import.normalised_file = ""
@@ -298,7 +302,7 @@ def import_discard(*, actor: User | None, user_import: UserImport) -> UserImport
         return user_import
     with tenant_context(user_import.organization_id):
         if user_import.normalised_file:
-            name = user_import.normalised_file.name
+            name = cast(str, user_import.normalised_file.name)  # a file has a name
             storage = user_import.normalised_file.storage
             transaction.on_commit(lambda: storage.delete(name))
         user_import.normalised_file = ""

@@ -11,6 +11,8 @@ issues), never the progress fragment polled every 2 s.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -47,6 +49,9 @@ from .queries import (
     user_import_for,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # The largest list accepted (the action checks it again on the file itself). A request whose
 # announced length exceeds it by more than a form's fields is refused before its body is read.
 MAX_IMPORT_BYTES = importing.MAX_FILE_BYTES
@@ -56,7 +61,7 @@ ISSUES_SHOWN = 500
 RECENT_IMPORTS_SHOWN = 20
 POLL_SECONDS = 2
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, StrOrPromise] = {
     ImportStatus.PREVIEWED: gettext_lazy("Preview ready"),
     ImportStatus.QUEUED: gettext_lazy("Queued"),
     ImportStatus.RUNNING: gettext_lazy("Running"),

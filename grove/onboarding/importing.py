@@ -40,6 +40,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.core.files import File
 from django.db import connection
@@ -395,6 +396,16 @@ class Row:
     reactivate: bool = False
     previewed: str = ""  # the preview's outcome, when read back from the normalised file
 
+    @property
+    def valid_record(self) -> PersonRecord:
+        """``record``, for a line known valid (outcome create, update or unchanged)."""
+        return cast(PersonRecord, self.record)
+
+    @property
+    def account(self) -> dict:
+        """``existing``, for a line compared with an account (outcome update or unchanged)."""
+        return cast(dict, self.existing)
+
 
 class Validator:
     """Validates the rows of one list for one organization, batch after batch."""
@@ -446,6 +457,8 @@ class Validator:
     ) -> Row:
         if values is None:
             return Row(line=line, values={}, errors=[record_error("", issue)], outcome="error")
+        record: PersonRecord | None
+        errors: list[RecordError]
         if checked and _already_clean(values) and self._job_type_known(values["job_type"]):
             # Cleaned by the preview (normalised file): the same checks would give the same
             # answer; what depends on the database is checked again by _resolve (and a job
@@ -558,14 +571,14 @@ class Validator:
                 if row.previewed == "create":
                     row.outcome = "create"
             valid = [row for row in valid if row.outcome != "create"]
-        existing = accounts_by_email([row.record.email for row in valid])
+        existing = accounts_by_email([row.valid_record.email for row in valid])
         for row in valid:
-            self.classify(row, existing.get(row.record.email))
+            self.classify(row, existing.get(row.valid_record.email))
         return rows
 
     def classify(self, row: Row, account: dict | None) -> None:
         """The line's outcome given the account with its email (None: there is none)."""
-        record = row.record
+        record = row.valid_record
         if account is None:
             row.outcome = "create"
             return
@@ -574,7 +587,10 @@ class Validator:
             row.record = None
             row.outcome = "error"
             return
-        wanted = {"first_name": record.first_name, "last_name": record.last_name}
+        wanted: dict[str, str | uuid.UUID | None] = {
+            "first_name": record.first_name,
+            "last_name": record.last_name,
+        }
         if "country" in self.managed:
             wanted["country"] = record.country
         if "job_type" in self.managed:
@@ -932,9 +948,11 @@ def _write_batch(
     new_rows = [row for row in rows if row.outcome == "create"]
     with tenant_context(organization):
         job_types = {
-            row.record.job_type: cleaner.job_type_for(row.record.job_type, create=create)
+            row.valid_record.job_type: cleaner.job_type_for(
+                row.valid_record.job_type, create=create
+            )
             for row in rows
-            if row.outcome in ("create", "update") and row.record.job_type
+            if row.outcome in ("create", "update") and row.valid_record.job_type
         }
         if len(cleaner.job_types) + 1 != len(validator.job_ids):
             validator.refresh_job_ids()  # job types created: their next lines go the fast way
@@ -943,20 +961,20 @@ def _write_batch(
                 organization, batch, new_rows, job_types, validator, as_instances=invite
             )
             if conflicts:  # accounts created since the preview: look them up now
-                accounts = accounts_by_email([row.record.email for row in conflicts])
+                accounts = accounts_by_email([row.valid_record.email for row in conflicts])
                 for row in conflicts:
-                    validator.classify(row, accounts.get(row.record.email))
+                    validator.classify(row, accounts.get(row.valid_record.email))
                     if row.outcome == "create":  # gone again meanwhile: let it be retried
                         row.errors = [record_error("email", "duplicate")]
                         row.record = None
                         row.outcome = "error"
                 job_types.update(
                     {
-                        row.record.job_type: cleaner.job_type_for(
-                            row.record.job_type, create=create
+                        row.valid_record.job_type: cleaner.job_type_for(
+                            row.valid_record.job_type, create=create
                         )
                         for row in conflicts
-                        if row.outcome == "update" and row.record.job_type
+                        if row.outcome == "update" and row.valid_record.job_type
                     }
                 )
             counts.created += len(ids)
@@ -976,7 +994,7 @@ def _write_batch(
         if changed:
             _update_users(organization, changed, job_types, actor=actor, details=details)
             counts.updated += len(changed)
-            reactivated = [row.existing["id"] for row in changed if row.reactivate]
+            reactivated = [row.account["id"] for row in changed if row.reactivate]
             counts.reactivated += len(reactivated)
 
 
@@ -996,7 +1014,7 @@ def _insert_users(
     prototype = User(organization=organization, org_role=OrgRole.MEMBER, password="")
     people = []
     for row in rows:
-        record = row.record
+        record = row.valid_record
         job_type = job_types.get(record.job_type)
         people.append(
             (
@@ -1008,6 +1026,7 @@ def _insert_users(
             )
         )
     conflicts: list[Row] = []
+    ids: list[str | uuid.UUID]  # text for COPY on PostgreSQL
     if connection.vendor == "postgresql":
         row_ids = [str(uuid.uuid4()) for _ in people]
         # The emails inserted; a taken email is skipped.
@@ -1033,7 +1052,7 @@ def _insert_users(
             ids = [*batch.fresh_ids, *row_ids]
             people = [*fresh_people, *people]
         else:
-            conflicts = [row for row in rows if row.record.email not in inserted]
+            conflicts = [row for row in rows if row.valid_record.email not in inserted]
             taken = [
                 validator.row_from_fresh(cells) for cells in batch.fresh if cells[2] not in inserted
             ]
@@ -1147,7 +1166,8 @@ def _copy_users(prototype: User, copy_text: str, *, create_staging: bool) -> set
             )
         with cursor.cursor.copy(f"COPY {STAGING_TABLE} ({staged}) FROM STDIN") as copy:
             copy.write(copy_text)
-        columns = [*STAGED, *(f.column for f in constant)]
+        # A concrete field has a column (None is for the others).
+        columns = [*STAGED, *(cast(str, f.column) for f in constant)]
         # Two statements in one round trip (parameters are bound on the client side): the
         # cursor stays on the first one's rows.
         cursor.execute(
@@ -1165,17 +1185,17 @@ def _update_users(
     by_fields: dict[tuple[str, ...], list] = defaultdict(list)
     updates = []
     for row in rows:
-        account = row.existing
+        account = row.account
         if row.changes:
-            job_type = job_types.get(row.record.job_type)
+            job_type = job_types.get(row.valid_record.job_type)
             # An attribute whose column the list lacks keeps its value.
             updates.append(
                 User(
                     id=account["id"],
                     organization=organization,
                     email=account["email"],
-                    first_name=row.record.first_name,
-                    last_name=row.record.last_name,
+                    first_name=row.valid_record.first_name,
+                    last_name=row.valid_record.last_name,
                     country=row.changes.get("country", account["country"]),
                     job_type_id=(
                         (job_type.pk if job_type else None)
@@ -1200,7 +1220,7 @@ def _update_users(
                 object_ids=chunk,
                 details={**details, "fields": list(names)},
             )
-    reactivated = [row.existing["id"] for row in rows if row.reactivate]
+    reactivated = [row.account["id"] for row in rows if row.reactivate]
     for chunk in _chunks(reactivated, AUDIT_IDS_PER_EVENT):
         User.objects.filter(pk__in=chunk).update(is_active=True)
         record_event(

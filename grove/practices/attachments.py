@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
-from typing import IO
+from typing import IO, cast
 
 import filetype
 from django.conf import settings
@@ -424,7 +424,7 @@ _files_saved_in_block: ContextVar[list[str] | None] = ContextVar(
 
 
 def _storage():
-    return Attachment._meta.get_field("file").storage  # type: ignore[union-attr]
+    return Attachment._meta.get_field("file").storage
 
 
 def _delete_files(names: Iterable[str]) -> None:
@@ -474,7 +474,7 @@ def atomic_removing_files_on_error() -> Iterator[None]:
 # --- Actions ---------------------------------------------------------------------------------
 
 
-def _editable_practice(actor, practice: Practice) -> Practice:
+def _editable_practice(actor, practice: Practice | uuid.UUID) -> Practice:
     """The practice re-read in the actor's organization and locked for the transaction (two
     uploads at once cannot both take the last place), if the actor may change it: its author,
     or a manager, with Capability.CONTENT_WRITE. PermissionDenied (403) otherwise; Http404 for
@@ -531,14 +531,14 @@ def attachment_add(
     try:
         # The names given here only lend their extension: upload_to picks a random name.
         attachment.file.save(f"upload.{prepared.extension}", prepared.file, save=False)
-        saved.append(attachment.file.name)
+        saved.append(cast(str, attachment.file.name))  # save() just named it
         if prepared.thumbnail:
             attachment.thumbnail.save(
                 f"thumbnail.{prepared.thumbnail_extension}",
                 ContentFile(prepared.thumbnail),
                 save=False,
             )
-            saved.append(attachment.thumbnail.name)
+            saved.append(cast(str, attachment.thumbnail.name))
         attachment.save()
         record_event(
             action=AuditAction.CREATE,

@@ -27,6 +27,7 @@ import random
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
@@ -107,6 +108,11 @@ class Planned:
     targeted_countries: tuple[str, ...] = ()
     practice: Practice | None = None
     readers: dict = field(default_factory=dict)  # user id -> (first read, last read)
+
+    @property
+    def written(self) -> Practice:
+        """The practice, once ``_write_practices`` has created it (the later steps run after)."""
+        return cast(Practice, self.practice)
 
 
 def seed_practices(organization: Organization, *, now: datetime.datetime | None = None) -> int:
@@ -432,7 +438,7 @@ class _Seeder:
         }
         for planned in published:
             star = planned in self.stars
-            practice = planned.practice
+            practice = planned.written
             for member_id, (first, _last) in sorted(planned.readers.items(), key=lambda r: r[1]):
                 member = people[member_id]
                 for kind, (usual, for_stars) in chances.items():
@@ -479,13 +485,13 @@ class _Seeder:
         for planned in plan:
             if planned.status == PracticeStatus.ARCHIVED:
                 planned.practice = actions.practice_archive(
-                    actor=self.manager, practice=planned.practice
+                    actor=self.manager, practice=planned.written
                 )
         recent = published[-12:]
         for planned in self.rng.sample(recent, BOOSTED):
             planned.practice = actions.practice_boost(
                 actor=self.manager,
-                practice=planned.practice,
+                practice=planned.written,
                 until=self.now + datetime.timedelta(days=self.rng.randint(5, 14)),
             )
         self.highlighted = self.stars[:3] + self.rng.sample(
@@ -493,7 +499,7 @@ class _Seeder:
         )
         for planned in self.highlighted:
             planned.practice = actions.practice_highlight(
-                actor=self.manager, practice=planned.practice
+                actor=self.manager, practice=planned.written
             )
 
     # -- photos ----------------------------------------------------------------------------
@@ -510,7 +516,7 @@ class _Seeder:
             data = demo_photo(version.title, seed=number)
             upload = SimpleUploadedFile(f"IMG_{4200 + number}.jpg", data, "image/jpeg")
             prepared = prepare_upload(upload)
-            attachment_add(actor=planned.author, practice=planned.practice, prepared=prepared)
+            attachment_add(actor=planned.author, practice=planned.written, prepared=prepared)
             self.created += 1
 
     # -- into the past ---------------------------------------------------------------------
@@ -519,7 +525,7 @@ class _Seeder:
         """The actions dated everything now; move each row to its place in the history."""
         practices = []
         for planned in plan:
-            practice = Practice.objects.get(pk=planned.practice.pk)
+            practice = Practice.objects.get(pk=planned.written.pk)
             practice.created_at = practice.updated_at = planned.at
             if practice.status in (PracticeStatus.PUBLISHED, PracticeStatus.ARCHIVED):
                 practice.published_at = planned.at
@@ -548,7 +554,7 @@ class _Seeder:
         reads = [
             PracticeRead(
                 organization=self.organization,
-                practice_id=planned.practice.pk,
+                practice_id=planned.written.pk,
                 user_id=member_id,
                 first_read_at=first,
                 last_read_at=last,
@@ -620,6 +626,7 @@ def demo_photo(caption: str, *, seed: int, size: tuple[int, int] = (960, 640)) -
             draw.ellipse(box, fill=colour)
         else:
             draw.rectangle(box, fill=colour)
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont
     try:  # DejaVu (Debian's fonts-dejavu) has the accents; the built-in font does not
         font = ImageFont.truetype("DejaVuSans.ttf", 36)
     except OSError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -15,8 +16,11 @@ from django_countries import countries
 
 from grove.tenancy.models import JobType
 
-from .models import PracticeLanguage, Topic
+from .models import Attachment, PracticeLanguage, Topic
 from .queries import FeedFilters
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
 # At most this many files in one publish or edit form.
 MAX_ATTACHMENTS_PER_FORM = 6
@@ -45,11 +49,11 @@ class FeedFilterForm(forms.Form):
 
     PLAIN_SELECTS = ("topic", "country", "job_type", "order")
 
-    topic = forms.ModelChoiceField(
+    topic: forms.ModelChoiceField[Topic] = forms.ModelChoiceField(
         label=_("Topic"), queryset=None, required=False, empty_label=_("All")
     )
     country = forms.ChoiceField(label=_("Country"), required=False, choices=())
-    job_type = forms.ModelChoiceField(
+    job_type: forms.ModelChoiceField[JobType] = forms.ModelChoiceField(
         label=_("Job type"), queryset=None, required=False, empty_label=_("All")
     )
     tag = forms.CharField(label=_("Tag"), required=False, max_length=50)
@@ -71,15 +75,19 @@ class FeedFilterForm(forms.Form):
         ]
 
     def _options(self, bound: forms.BoundField) -> list[tuple[str, str, bool]]:
-        field = bound.field
+        field = cast(forms.ChoiceField, bound.field)  # PLAIN_SELECTS are all choice fields
         value = bound.value()
         current = "" if value is None else str(value)
         if isinstance(field, forms.ModelChoiceField):
             choices = [("", str(field.empty_label))] if field.empty_label is not None else []
             # One plain query (the widget's iterator would open a server-side cursor).
-            choices += [(str(obj.pk), field.label_from_instance(obj)) for obj in field.queryset]
+            # __init__ gave every model select its queryset.
+            queryset = cast("QuerySet[Any]", field.queryset)
+            choices += [(str(obj.pk), field.label_from_instance(obj)) for obj in queryset]
         else:
-            choices = [(str(key), str(label)) for key, label in field.choices]
+            # Django normalises a choice field's choices to a list of pairs.
+            pairs = cast("list[tuple[object, object]]", field.choices)
+            choices = [(str(key), str(label)) for key, label in pairs]
         return [(key, label, key == current) for key, label in choices]
 
     def filters(self) -> FeedFilters:
@@ -121,7 +129,7 @@ class MultipleFileField(forms.FileField):
 
 class PracticeForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
-    topic = forms.ModelChoiceField(label=_("Topic"), queryset=None)
+    topic: forms.ModelChoiceField[Topic] = forms.ModelChoiceField(label=_("Topic"), queryset=None)
     body = forms.CharField(
         label=_("Description"),
         widget=forms.Textarea(attrs={"rows": 10}),
@@ -143,7 +151,7 @@ class PracticeForm(forms.Form):
         choices=(),
         help_text=_("None selected: everyone."),
     )
-    target_job_types = forms.ModelMultipleChoiceField(
+    target_job_types: forms.ModelMultipleChoiceField[JobType] = forms.ModelMultipleChoiceField(
         label=_("Only for these job types"),
         required=False,
         queryset=None,
@@ -155,7 +163,7 @@ class PracticeForm(forms.Form):
         help_text=_("JPEG, PNG or WebP photos and short MP4 videos."),
     )
 
-    remove_attachments = forms.ModelMultipleChoiceField(
+    remove_attachments: forms.ModelMultipleChoiceField[Attachment] = forms.ModelMultipleChoiceField(
         label=_("Remove these files"),
         required=False,
         queryset=None,

@@ -68,9 +68,9 @@ def _serve(request, attachment_id, *, thumbnail: bool):
         byte_range = _requested_range(request.headers.get("Range", ""), size)
     except UnsatisfiableRange:
         handle.close()
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return _protected(response, stored.name)
+        unsatisfiable = HttpResponse(status=416)
+        unsatisfiable["Content-Range"] = f"bytes */{size}"
+        return _protected(unsatisfiable, stored.name)
     # One download per viewing: a player's later range requests (seeking) are not counted.
     if request.method == "GET" and (byte_range is None or byte_range[0] == 0):
         attachment_downloaded(

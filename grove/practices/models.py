@@ -8,6 +8,7 @@ Every model here is tenant-owned (organization foreign key, scoped manager, RLS)
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -119,6 +120,12 @@ class Practice(TenantOwnedModel):
     view_count = models.PositiveIntegerField(default=0)
     # PostgreSQL full-text search (title A, tags B, body C), written by the actions.
     search_vector = SearchVectorField(null=True, editable=False)
+
+    if TYPE_CHECKING:
+        # Not columns: set by queries._decorate on the practices of a list (getattr elsewhere).
+        first_image: Attachment | None
+        first_images: list[Attachment]
+        my_reactions: set[str]
 
     DATA_MAP = {
         "id": SYSTEM,

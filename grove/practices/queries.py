@@ -12,10 +12,12 @@ walls behind it.
 
 from __future__ import annotations
 
+import datetime
 import html
 import re
 import uuid
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q
@@ -203,9 +205,9 @@ def _decorate(member, practices: list[Practice]) -> list[Practice]:
             targeted_practices=practice.pk,
             organization_id=practice.organization_id,
         )
-        image = images.get(practice.pk)
-        practice.first_image = image
-        practice.first_images = [image] if image else []
+        first_image = images.get(practice.pk)
+        practice.first_image = first_image
+        practice.first_images = [first_image] if first_image else []
         practice.my_reactions = mine[practice.pk]
     return practices
 
@@ -490,7 +492,11 @@ def _page_size(page_size) -> int:
 
 
 def _feed_cursor(order: str, practice: Practice) -> str:
-    key = [practice.published_at.isoformat(), str(practice.pk)]
+    # The feed lists published practices only: published_at is set.
+    key: list[str | int] = [
+        cast(datetime.datetime, practice.published_at).isoformat(),
+        str(practice.pk),
+    ]
     if order == "adopted":
         key = [practice.adoption_count, *key]
     return cursors.encode(f"feed-{order}", key)

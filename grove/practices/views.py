@@ -11,6 +11,9 @@ Requests made by htmx get the fragment they swap in; the same URLs work without 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypedDict
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -369,21 +372,24 @@ def curate_view(request, practice_id, operation: str):
     practice = _visible_practice(request, practice_id)
     try:
         if operation == "reject":
-            form = RejectForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError(form.errors.as_data()["reason"])
+            reject_form = RejectForm(request.POST)
+            if not reject_form.is_valid():
+                raise ValidationError(reject_form.errors.as_data()["reason"])
             actions.practice_reject(
                 actor=request.user,
                 practice=practice,
-                reason=form.cleaned_data["reason"],
+                reason=reject_form.cleaned_data["reason"],
                 request=request,
             )
         elif operation == "boost":
-            form = BoostForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError(form.errors.as_data()["until"])
+            boost_form = BoostForm(request.POST)
+            if not boost_form.is_valid():
+                raise ValidationError(boost_form.errors.as_data()["until"])
             actions.practice_boost(
-                actor=request.user, practice=practice, until=form.until_datetime(), request=request
+                actor=request.user,
+                practice=practice,
+                until=boost_form.until_datetime(),
+                request=request,
             )
         else:
             CURATION_ACTIONS[operation](actor=request.user, practice=practice, request=request)
@@ -407,7 +413,16 @@ def moderation_view(request):
 
 # --- The organization's lists and setting (managers) ------------------------------------------
 
-NAME_LISTS = {
+
+class _NameList(TypedDict):
+    model: type[Topic] | type[JobType]
+    create: Callable[..., object]
+    rename: Callable[..., object]
+    delete: Callable[..., object]
+    object_arg: str
+
+
+NAME_LISTS: dict[str, _NameList] = {
     "topics": {
         "model": Topic,
         "create": actions.topic_create,

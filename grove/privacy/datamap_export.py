@@ -81,13 +81,13 @@ def as_markdown(entries: list[FieldEntry]) -> str:
     lines += ["", "## Tables"]
     for label, fields in by_model:
         model = apps.get_model(label)
-        personal = [f"`{e.field}`" for e in fields if e.personal]
+        personal_fields = [f"`{e.field}`" for e in fields if e.personal]
         lines += [
             "",
             f"### {label}",
             "",
             f"Table `{model._meta.db_table}`. Personal fields: "
-            f"{', '.join(personal) if personal else 'none'}.",
+            f"{', '.join(personal_fields) if personal_fields else 'none'}.",
             "",
             "| Field | Personal | Category | Retention |",
             "| --- | --- | --- | --- |",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.conf import settings
@@ -36,13 +37,16 @@ from grove.subprocessors import public as registry
 from .datamap import PERSONAL_CATEGORIES, Category, FieldEntry, Retention, inventory
 from .retention import rules
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # The public data-subject request form (grove/rights); its path while it is not routed.
 PUBLIC_REQUEST_PATH = "/rights/request/"
 PUBLIC_REQUEST_URL_NAMES = ("rights:public_request", "rights:public")
 
 # Every category of the data map, in the reader's language (the data map's own labels are
 # technical English for docs/datamap.md).
-CATEGORY_LABELS = {
+CATEGORY_LABELS: dict[str, StrOrPromise] = {
     Category.BUSINESS_EMAIL: gettext_lazy("Business email"),
     Category.NAME: gettext_lazy("First and last name"),
     Category.COUNTRY: gettext_lazy("Country"),
@@ -395,6 +399,7 @@ def _activities(
     activities, unexplained = [], []
     # In the order of ACTIVITIES (the reading order), then any app without a text.
     ordered = [a for a in ACTIVITIES if a in by_app] + sorted(set(by_app) - set(ACTIVITIES))
+    purpose: StrOrPromise
     for app_label in ordered:
         found = by_app[app_label]
         codes = tuple(sorted(found["categories"], key=_category_order))

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .datamap import Retention
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,7 @@ class RetentionRule:
     retention: str
     # Days after the contract's end the data may still exist (None: not tied to a contract).
     days_after_contract_end: int | None
-    description: str
+    description: StrOrPromise
 
 
 def grace_days() -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.db import transaction
@@ -27,6 +28,9 @@ from grove.tenancy.models import Organization
 
 from .datamap import Category, FieldEntry, inventory
 from .policy import ActivityFacts, PolicyFacts, SubprocessorFacts, category_label, collect
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 FORMATS = ("markdown", "csv")
 
@@ -72,7 +76,7 @@ class Ropa:
     clients: tuple[ClientRecord, ...]
 
 
-def _personal_tenant_models() -> list[type]:
+def _personal_tenant_models() -> list[type[Model]]:
     """Tenant-owned models with at least one personal field, in a stable order."""
     labels = sorted({e.model for e in inventory() if e.personal})
     found = []
@@ -83,7 +87,9 @@ def _personal_tenant_models() -> list[type]:
     return found
 
 
-def _client(org: Organization, models: list[type], personal: list[FieldEntry]) -> ClientRecord:
+def _client(
+    org: Organization, models: list[type[Model]], personal: list[FieldEntry]
+) -> ClientRecord:
     with tenant_context(org), transaction.atomic():
         people = User.objects.filter(organization=org)
         tables = tuple(

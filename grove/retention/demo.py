@@ -14,6 +14,7 @@ manager (a demo address): ``seed_demo``'s caller discards the demo's mails.
 from __future__ import annotations
 
 import datetime
+from typing import cast
 
 from django.conf import settings
 from django.utils import timezone
@@ -126,9 +127,9 @@ def _former_client(today: datetime.date) -> Organization:
         reason=Organization.EndReason.CONTRACT_END_DATE,
     )
     # The daily run's notices of that time (the demo does not mail them now).
-    warning_day = purge_date(contract_end, Retention.CONTRACT) - datetime.timedelta(
-        days=settings.GROVE_RETENTION_WARNING_DAYS
-    )
+    # CONTRACT has a period: its purge date is never None.
+    purge_day = cast(datetime.date, purge_date(contract_end, Retention.CONTRACT))
+    warning_day = purge_day - datetime.timedelta(days=settings.GROVE_RETENTION_WARNING_DAYS)
     Organization.objects.filter(pk=organization.pk).update(
         end_notice_sent_at=ended_at,
         purge_warning_sent_at=timezone.make_aware(

@@ -27,6 +27,7 @@ import datetime
 import logging
 import traceback
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -433,7 +434,10 @@ class _Run:
     def _purge(self, org, kind: str) -> None:
         if self._held(org, kind):
             return
-        due_on = data_purge_day(org) if kind == ORG_DATA else log_purge_date(org)
+        # ORG_DATA is purged only once data_purge_due: its day is set.
+        due_on = (
+            cast(datetime.date, data_purge_day(org)) if kind == ORG_DATA else log_purge_date(org)
+        )
         if self.dry_run:
             self.report.add(
                 org,

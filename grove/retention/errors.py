@@ -9,6 +9,7 @@ role, a CSM not serving the organization), already recorded as ACCESS_DENIED in 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from grove.staff.authorization import RecordedRefusal
@@ -35,7 +36,7 @@ def refuse(
     organization_id,
     attempted: str,
     refused: str,
-    message: str,
+    message: str | Promise,
     object_type: str = "",
     object_id=None,
     request=None,

@@ -36,6 +36,8 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
+from typing import NoReturn, cast
 
 from django.conf import settings
 from django.core import signing
@@ -165,7 +167,8 @@ def _users(org_id) -> Iterator[dict]:
             "email": _email(user),
             "first_name": "" if erased else user.first_name,
             "last_name": "" if erased else user.last_name,
-            "country": "" if erased else (user.country.code or ""),
+            # A CountryField reads as a Country; django-stubs types it as its CharField base.
+            "country": "" if erased else (user.country.code or ""),  # type: ignore[attr-defined]
             "job_type_id": None if erased else _id(user.job_type_id),
             "job_type": "" if erased or user.job_type is None else user.job_type.name,
             "role": user.org_role,
@@ -461,7 +464,7 @@ def _write_media(archive, org_id, date_time, files: list[dict]) -> tuple[int, li
         with source:
             # Photos and videos are compressed already: stored as they are.
             entry = _Entry(archive, path, date_time, compress=False)
-            for chunk in iter(lambda source=source: source.read(COPY_CHUNK), b""):
+            for chunk in iter(partial(source.read, COPY_CHUNK), b""):
                 entry.write(chunk)
             files.append(entry.close())
         written += 1
@@ -684,7 +687,7 @@ class ExportNotReady(Exception):  # noqa: N818 -- a state, not a bug
         self.manager = manager
 
 
-def _refuse(*, request, reason: str, status: int, export=None, manager_id=None):
+def _refuse(*, request, reason: str, status: int, export=None, manager_id=None) -> NoReturn:
     record_event(
         action=AuditAction.ACCESS_DENIED,
         actor=manager_id,
@@ -775,7 +778,8 @@ def export_from_link(token: str, *, request=None) -> tuple[OrganizationExport, U
 def open_export_file(*, export: OrganizationExport, manager: User, request=None):
     """The export's stored file, opened (binary); refused (410) when storage lost it."""
     try:
-        return default_storage.open(export.file.name, "rb")
+        # export_from_link hands out only an export with a file.
+        return default_storage.open(cast(str, export.file.name), "rb")
     except FileNotFoundError:
         _refuse(
             request=request,

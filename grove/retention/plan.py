@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from typing import cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
@@ -35,7 +36,7 @@ from grove.tenancy.models import Organization
 
 from .models import PurgeKind
 
-RANK = {
+RANK: dict[str, int] = {
     Retention.SYSTEM: 0,
     Retention.CONTRACT: 1,
     Retention.UNTIL_ERASED: 1,
@@ -202,6 +203,11 @@ class Step:
     path: str = ""
 
     @property
+    def rows_model(self) -> type[models.Model]:
+        """``model`` of a step that works on rows: every kind but notify has one."""
+        return cast("type[models.Model]", self.model)
+
+    @property
     def key(self) -> str:
         name = label(self.model) if self.model is not None else ""
         return f"{self.kind}:{name}:{','.join(self.fields)}:{self.path}"
@@ -252,7 +258,8 @@ def _linked_models() -> list[tuple[type[models.Model], str]]:
             if is_tenant_owned(model) or model in paths:
                 continue
             for f in model._meta.local_concrete_fields:
-                if not (f.is_relation and f.remote_field.on_delete is models.CASCADE):
+                # remote_field is set exactly when is_relation is (Field.__init__).
+                if not (f.remote_field is not None and f.remote_field.on_delete is models.CASCADE):
                     continue
                 if f.related_model is user_model:
                     paths[model] = f"{f.name}__organization_id"
@@ -344,7 +351,7 @@ def steps_for(kind: str) -> list[Step]:
 def step_rows(step: Step, organization) -> models.QuerySet | None:
     """The organization's rows a step works on (None for the notify, sessions and chain)."""
     org_id = getattr(organization, "pk", organization)
-    model = step.model
+    model = step.rows_model
     if step.kind in ("delete", "clear", "anonymise"):
         return model._base_manager.filter(organization_id=org_id)
     if step.kind == "unlink":
@@ -354,6 +361,11 @@ def step_rows(step: Step, organization) -> models.QuerySet | None:
     if step.kind == "linked":
         return model._base_manager.filter(**{step.path: org_id})
     return None
+
+
+def rows_of(step: Step, organization) -> models.QuerySet:
+    """``step_rows`` of a step that has rows (delete, clear, anonymise, unlink, linked)."""
+    return cast(models.QuerySet, step_rows(step, organization))
 
 
 def sessions_of_organization(organization) -> list[str]:
@@ -385,8 +397,8 @@ def estimated_rows(step: Step, organization) -> int:
         return len(sessions_of_organization(organization))
     if step.kind == "chain":
         org_id = getattr(organization, "pk", organization)
-        return step.model._base_manager.filter(chain_key=org_id).count()
-    return step_rows(step, organization).count()
+        return step.rows_model._base_manager.filter(chain_key=org_id).count()
+    return rows_of(step, organization).count()
 
 
 # --- The plan, for staff and --dry-run ---------------------------------------------------------

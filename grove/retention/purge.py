@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from functools import partial
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -42,7 +43,7 @@ from grove.tenancy.models import Organization
 
 from . import certificates
 from .models import CertificateStatus, DeletionCertificate, PurgeKind
-from .plan import Step, label, sessions_of_organization, step_rows, steps_for
+from .plan import Step, label, rows_of, sessions_of_organization, steps_for
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def _record_hashed(
     """Add ``rows`` rows whose id hashes sum to ``hashed`` (mod 2**256) to the progress."""
     progress = certificate.progress
     tables = set(progress.get("tables", []))
-    tables.add(step.model._meta.db_table)
+    tables.add(step.rows_model._meta.db_table)
     progress["tables"] = sorted(tables)
     if step.action is None:
         return
@@ -203,8 +204,8 @@ def _next_pks(rows: models.QuerySet, certificate: DeletionCertificate, size: int
 
 
 def _delete_step(certificate, step: Step, organization) -> DeletionCertificate:
-    model = step.model
-    rows = step_rows(step, organization)
+    model = step.rows_model
+    rows = rows_of(step, organization)
     size = _batch_size()
 
     def one_batch(certificate) -> bool:
@@ -221,8 +222,8 @@ def _delete_step(certificate, step: Step, organization) -> DeletionCertificate:
 
 
 def _unlink_step(certificate, step: Step, organization) -> DeletionCertificate:
-    model, name = step.model, step.fields[0]
-    rows = step_rows(step, organization)
+    model, name = step.rows_model, step.fields[0]
+    rows = rows_of(step, organization)
     size = _batch_size()
 
     def one_batch(certificate) -> bool:
@@ -237,8 +238,12 @@ def _unlink_step(certificate, step: Step, organization) -> DeletionCertificate:
 
 
 def _blank_values(step: Step) -> dict:
-    model = step.model
-    values = {name: erasure._blank_value(model._meta.get_field(name)) for name in step.fields}
+    model = step.rows_model
+    # The step's fields are the model's own columns, never reverse relations.
+    values = {
+        name: erasure._blank_value(cast(models.Field, model._meta.get_field(name)))
+        for name in step.fields
+    }
     if step.kind == "anonymise" and model is get_user_model():
         # A unique placeholder per row (the email is unique), an unusable password, closed.
         values[model.EMAIL_FIELD] = Concat(
@@ -258,13 +263,13 @@ def _blank_values(step: Step) -> dict:
 
 def _update_step(certificate, step: Step, organization) -> DeletionCertificate:
     """clear / anonymise: every row of the organization, in primary-key order (the cursor)."""
-    model = step.model
+    model = step.rows_model
     values = _blank_values(step)
     file_fields = [f.name for f in _file_fields(model, step.fields)]
     size = _batch_size()
 
     def one_batch(certificate) -> bool:
-        rows = step_rows(step, organization).order_by("pk")
+        rows = rows_of(step, organization).order_by("pk")
         cursor = certificate.progress.get("cursor")
         if cursor is not None:
             rows = rows.filter(pk__gt=cursor)

@@ -14,9 +14,11 @@ from __future__ import annotations
 import datetime
 import uuid
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -173,12 +175,13 @@ def dates_of(organization: Organization) -> Dates:
     """The lifecycle's planned dates (RETENTION.md, "Dates"): the data purge at the contract's
     end + grace days, its warning some days before, the log purge at the end + log days."""
     end = organization.contract_end
-    data_purge = purge_date(end, Retention.CONTRACT)
+    # CONTRACT and CONTRACT_PLUS_90D have a period: their purge dates are never None.
+    data_purge = cast(datetime.date, purge_date(end, Retention.CONTRACT))
     return Dates(
         contract_end=end,
         warning=data_purge - datetime.timedelta(days=settings.GROVE_RETENTION_WARNING_DAYS),
         data_purge=data_purge,
-        log_purge=purge_date(end, Retention.CONTRACT_PLUS_90D),
+        log_purge=cast(datetime.date, purge_date(end, Retention.CONTRACT_PLUS_90D)),
     )
 
 
@@ -313,7 +316,7 @@ class OverviewRow:
     certificates: list[DeletionCertificate] = field(default_factory=list)
 
     @property
-    def next_purge_label(self) -> str:
+    def next_purge_label(self) -> str | Promise:
         return PurgeKind(self.next_purge[0]).label if self.next_purge else ""
 
     @property

@@ -30,7 +30,7 @@ import datetime
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -68,6 +68,9 @@ from .models import (
     RequestStep,
     RequestType,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 S = RequestState
 OBJECT_TYPE = "rights.request"
@@ -961,7 +964,7 @@ def _refuse_step(actor, dsr, organization_id, attempted: str, why: str, request,
     raise StepRefused(message, event_fields=fields, event_public_id=event.public_id)
 
 
-def _not_found(user, organization_id, request, *, forged_id=None, attempted: str):
+def _not_found(user, organization_id, request, *, forged_id=None, attempted: str) -> NoReturn:
     """Record ACCESS_DENIED for an unknown or forged request id; raise the one 404."""
     _deny(
         user=user,
@@ -978,7 +981,7 @@ def _not_found(user, organization_id, request, *, forged_id=None, attempted: str
     )
 
 
-def _deny(**fields):
+def _deny(**fields) -> NoReturn:
     """``deny()`` (ACCESS_DENIED, ids only) in a transaction of its own that commits, then the
     one 404 raised as ``RequestUnavailable``."""
     with transaction.atomic():
@@ -1118,13 +1121,9 @@ def _merge(existing, *, actor, channel, values, request, by_task=False) -> DataS
         merged.update(values)
         existing.rectification = merged
         existing.save(update_fields=["rectification"])
+    step_details: dict[str, Any] = {"fields": sorted(values)} if values else {}
     _step(
-        existing,
-        AuditAction.REQUEST_MERGED,
-        actor,
-        request,
-        channel=str(channel),
-        **({"fields": sorted(values)} if values else {}),
+        existing, AuditAction.REQUEST_MERGED, actor, request, channel=str(channel), **step_details
     )
     if by_task:
         _mail_by_task(existing.pk, "merged")
@@ -1270,7 +1269,10 @@ def _is_last_manager(subject: User) -> bool:
         return False
     return (
         not User.objects.filter(
-            organization_id=subject.organization_id, org_role=OrgRole.MANAGER, is_active=True
+            # A manager has an organization (a constraint of accounts_user).
+            organization_id=cast(uuid.UUID, subject.organization_id),
+            org_role=OrgRole.MANAGER,
+            is_active=True,
         )
         .exclude(pk=subject.pk)
         .exists()
@@ -1441,7 +1443,7 @@ def _rectify(dsr: DataSubjectRequest, *, actor, subject: User, request) -> tuple
     return "fulfilled_rectification", {"fields": _field_labels(record)}
 
 
-def _field_labels(record: dict) -> list[str]:
+def _field_labels(record: dict) -> list[StrOrPromise]:
     labels = {
         "first_name": _("First name"),
         "last_name": _("Last name"),

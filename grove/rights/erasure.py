@@ -54,8 +54,10 @@ import logging
 import uuid
 import zipfile
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -82,6 +84,12 @@ from grove.tenancy.context import unscoped
 
 from .errors import RightsRefusal
 from .models import DataSubjectRequest, ErasureRecord, RequestState, RequestType
+
+if TYPE_CHECKING:
+    from django.core.files.storage import Storage
+
+    from grove.accounts.models import User
+    from grove.tenancy.models import Organization
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +123,7 @@ class Reference:
     def treatment(self) -> str:
         if self.many_to_many:
             return Treatment.DELETE  # the link row of the many-to-many table
-        on_delete = self.field.remote_field.on_delete
+        on_delete = cast(models.ForeignKey, self.field).remote_field.on_delete  # not m2m: a FK
         if on_delete is models.CASCADE:
             return Treatment.DELETE
         if on_delete is models.SET_NULL:
@@ -123,7 +131,7 @@ class Reference:
         return Treatment.KEEP
 
 
-def _user_model() -> type[models.Model]:
+def _user_model() -> type[User]:
     return get_user_model()
 
 
@@ -138,7 +146,7 @@ def person_references() -> list[Reference]:
     return found
 
 
-def _finders() -> dict[str, object]:
+def _finders() -> dict[str, Callable[[Any], models.QuerySet]]:
     """Models the person is linked to without a foreign key: label -> rows-of(subject)."""
     return {Session._meta.label: _sessions_of}
 
@@ -226,7 +234,7 @@ def _cascade_closure(deleted: set) -> set:
                 if (
                     f.is_relation
                     and f.related_model in deleted
-                    and f.remote_field.on_delete is models.CASCADE
+                    and cast(models.ForeignKey, f).remote_field.on_delete is models.CASCADE
                 ):
                     deleted.add(model)
                     changed = True
@@ -262,12 +270,12 @@ class ErasurePlan:
 class _Work:
     """The rows an erasure touches, gathered before anything is written."""
 
-    deletes: list[models.QuerySet] = field(default_factory=list)
+    deletes: list[Collector] = field(default_factory=list)
     unlinks: list[tuple[models.QuerySet, str]] = field(default_factory=list)
     keeps: list[tuple[models.QuerySet, dict]] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     by_treatment: dict[str, Counter] = field(default_factory=dict)
-    files: list[tuple[object, str]] = field(default_factory=list)
+    files: list[tuple[Storage, str]] = field(default_factory=list)
     tables: set[str] = field(default_factory=set)
 
     def split_counts(self) -> dict[str, dict[str, int]]:
@@ -303,10 +311,10 @@ def _gather(subject, *, deletes_practices: bool, lock: bool = False) -> _Work:
     for reference in person_references():
         model, name = reference.model, reference.field.name
         if reference.many_to_many:
-            through = reference.field.remote_field.through
-            rows = through._base_manager.filter(
-                **{reference.field.m2m_reverse_field_name(): subject}
-            )
+            m2m = cast(models.ManyToManyField, reference.field)
+            # Set once the models are loaded (Django makes one when none is declared).
+            through = cast(type[models.Model], m2m.remote_field.through)
+            rows = through._base_manager.filter(**{m2m.m2m_reverse_field_name(): subject})
             _note(work, through, rows.count(), Treatment.DELETE)
             collector.collect(rows)
             continue
@@ -351,7 +359,7 @@ def _gather(subject, *, deletes_practices: bool, lock: bool = False) -> _Work:
 
 def _lists_naming(
     subject, *, lock: bool = False
-) -> list[tuple[models.QuerySet, str, list[tuple[object, str]]]]:
+) -> list[tuple[models.QuerySet, str, list[tuple[Storage, str]]]]:
     """Stored lists of the person's organization that name them (a previewed user list).
 
     A file field classified as personal data kept "until erased" on a row of the
@@ -491,12 +499,13 @@ def _file_fields(model, only=None) -> list[models.FileField]:
     ]
 
 
-def _files_of(model, rows, only=None) -> list[tuple[object, str]]:
+def _files_of(model, rows, only=None) -> list[tuple[Storage, str]]:
     """(storage, name) of every stored file of ``rows`` (a queryset or instances)."""
     fields = _file_fields(model, only)
     if not fields:
         return []
     found = []
+    values: Iterable[tuple[Any, ...]]
     if isinstance(rows, models.QuerySet):
         values = rows.values_list(*[f.attname for f in fields])
     else:
@@ -674,7 +683,7 @@ def record_erasure(subject, *, email_hash: str, counts: dict, dsr=None) -> Erasu
     return record
 
 
-def _erase(subject) -> tuple[dict[str, dict[str, int]], list[tuple[object, str]], set[str]]:
+def _erase(subject) -> tuple[dict[str, dict[str, int]], list[tuple[Storage, str]], set[str]]:
     """Apply the erasure to ``subject``'s rows (inside the caller's transaction and scope)."""
     if connection.vendor == "sqlite":
         # Also in the settings' init_command: freed pages are zeroed, not left readable.
@@ -695,7 +704,7 @@ def _erase(subject) -> tuple[dict[str, dict[str, int]], list[tuple[object, str]]
 
 def erase_for_retention(
     subject,
-) -> tuple[dict[tuple[type[models.Model], str], list], list[tuple[object, str]], set[str]]:
+) -> tuple[dict[tuple[type[models.Model], str], list], list[tuple[Storage, str]], set[str]]:
     """The erasure of ``subject`` for a retention purge (a departed member, grove/retention):
     no request, no actor check, no ledger entry, inside the caller's transaction and scope.
 
@@ -736,7 +745,7 @@ def _anonymise_user(subject) -> None:
     for name, (category, _retention) in declared.items():
         if category not in ERASED_CATEGORIES:
             continue
-        f = user_model._meta.get_field(name)
+        f = cast(models.Field, user_model._meta.get_field(name))  # declared: a field of the row
         if name == user_model.EMAIL_FIELD:
             value = f"erased-{uuid.uuid4().hex}@{ERASED_EMAIL_DOMAIN}"
         elif name == "password":
@@ -755,7 +764,7 @@ def _anonymise_user(subject) -> None:
 # --- After the commit: files and freed storage --------------------------------------------------
 
 
-def _after_commit(files: list[tuple[object, str]], tables: list[str]) -> None:
+def _after_commit(files: list[tuple[Storage, str]], tables: list[str]) -> None:
     failed = 0
     for storage, name in files:
         try:
@@ -838,7 +847,11 @@ def erasure_tables() -> list[str]:
     """Every table an erasure may touch: for the owner's ``VACUUM`` when the app role cannot."""
     references = person_references()
     touched = {r.model for r in references if not r.many_to_many}
-    touched |= {r.field.remote_field.through for r in references if r.many_to_many}
+    touched |= {
+        cast(type[models.Model], cast(models.ManyToManyField, r.field).remote_field.through)
+        for r in references
+        if r.many_to_many
+    }
     may_delete = {
         r.model for r in references if r.treatment == Treatment.DELETE or _is_authored_practice(r)
     }
@@ -1027,7 +1040,8 @@ def erase_for_operator(*, email: str, officer_email: str, successor_email: str =
             ).first()
             if officer is None:
                 raise RightsRefusal(_("The officer must be an active security officer."))
-            if not subject.organization.is_active:
+            # Found with organization__isnull=False.
+            if not cast("Organization", subject.organization).is_active:
                 raise RightsRefusal(_("The organization's contract has ended."))
             successor = None
             if successor_email:

@@ -24,6 +24,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -108,7 +109,7 @@ def export_create(*, actor, subject, dsr=None, request=None) -> tuple[PersonalDa
                 details=_summary_details(manifest),
             )
     except BaseException:
-        default_storage.delete(export.file.name)
+        default_storage.delete(cast(str, export.file.name))  # saved above
         raise
     return export, token
 

@@ -31,6 +31,7 @@ import datetime
 import decimal
 import uuid
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchVectorField
@@ -285,7 +286,8 @@ def _media_datasets(subject, datasets, owned_pks, media) -> list[Dataset]:
             parent = model_field.related_model if model_field.many_to_one else None
             if parent is None or not owned_pks.get(parent):
                 continue
-            dataset = Dataset(model, [], parent_field=model_field)
+            # many_to_one: a foreign key.
+            dataset = Dataset(model, [], parent_field=cast(models.ForeignKey, model_field))
             writer = _RowWriter(subject, dataset, None)
             for obj in sorted(_fetch(model, model_field.attname, owned_pks[parent]), key=_sort_key):
                 dataset.rows.append(writer.row(obj, [model_field.name], media))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -76,6 +77,10 @@ from .models import (
     RequestStep,
     RequestType,
 )
+
+if TYPE_CHECKING:
+    from django.forms import Form
+    from django_stubs_ext import StrOrPromise
 
 # The public form's pending request, kept server-side in the session (never in the URL).
 PENDING_KEY = "rights_public_pending"
@@ -439,7 +444,7 @@ def _latest_export(dsr: DataSubjectRequest) -> PersonalDataExport | None:
         return PersonalDataExport.objects.filter(request_id=dsr.pk).order_by("-created_at").first()
 
 
-def _ground_label(dsr: DataSubjectRequest) -> str:
+def _ground_label(dsr: DataSubjectRequest) -> StrOrPromise:
     if not dsr.refusal_ground:
         return ""
     try:
@@ -989,6 +994,7 @@ def _run_step(request, dsr: DataSubjectRequest, step: str, forms: dict) -> str:
     """Validate the step's form and call its action; the message to show on success, "" when
     the form has errors (kept in ``forms`` to show them)."""
     user, data = request.user, request.POST
+    form: Form
     if step == "verify":
         form = forms["note_form"] = NoteForm(data)
         if not form.is_valid():

@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -204,7 +205,7 @@ def _change_propose(
             raise ValidationError(
                 {"name": _("This subprocessor is already in the registry or proposed.")}
             )
-    elif kind == ChangeKind.ADD:
+    elif kind == ChangeKind.ADD and subprocessor is not None:  # a new one: branch above
         if subprocessor.status != SubprocessorStatus.RETIRED:
             raise ValidationError(
                 _("Only a retired subprocessor can be added again; propose a change instead.")
@@ -409,7 +410,7 @@ def _create_notice(
         summary=summary,
         implications=implications,
         announced_at=at,
-        effective_on=change.effective_on,
+        effective_on=cast(datetime.date, change.effective_on),  # set by the approval
     )
     with unscoped("subprocessor notice: one delivery per active organization"):
         organization_ids = list(
@@ -560,7 +561,10 @@ def _apply(
     """The one writer of an existing registry row. ``change`` is locked and approved."""
     if change.effective_on is None or change.effective_on > timezone.localdate(now):
         raise ValidationError(_("This change takes effect later."))
-    subprocessor = Subprocessor.objects.select_for_update().get(pk=change.subprocessor_id)
+    # Approved: an addition got its registry row at approval.
+    subprocessor = Subprocessor.objects.select_for_update().get(
+        pk=cast(uuid.UUID, change.subprocessor_id)
+    )
     for field, value in change.proposed.items():
         setattr(subprocessor, field, value)
     if change.kind == ChangeKind.ADD:
@@ -783,8 +787,9 @@ def _notice_mails(
 ) -> list[EmailMultiAlternatives]:
     notice = ChangeNotice.objects.select_related("change__subprocessor").get(pk=delivery.notice_id)
     change = notice.change
-    # What the subprocessor will be once the change applies (the mail describes that).
-    after = {**current_values(change.subprocessor), **change.proposed}
+    # What the subprocessor will be once the change applies (the mail describes that). A
+    # notice is for an approved change: an addition got its registry row at approval.
+    after = {**current_values(cast(Subprocessor, change.subprocessor)), **change.proposed}
     link = settings.GROVE_BASE_URL + reverse("subprocessors:notices")
     registry = settings.GROVE_BASE_URL + "/subprocessors"
     mails = []

@@ -1,8 +1,15 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import ChangeKind, Subprocessor, SubprocessorStatus
 from .registry import CATEGORY_CHOICES, EDITABLE_FIELDS, format_locations, parse_locations
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ProposeForm(forms.Form):
@@ -60,10 +67,10 @@ class ProposeForm(forms.Form):
         kwargs.setdefault("initial", self.initial_for(subprocessor))
         super().__init__(*args, **kwargs)
         self.subprocessor = subprocessor
-        self.fields["kind"].choices = self.kinds_for(subprocessor)
+        cast(forms.ChoiceField, self.fields["kind"]).choices = self.kinds_for(subprocessor)
 
     @staticmethod
-    def kinds_for(subprocessor: Subprocessor | None) -> list[tuple[str, str]]:
+    def kinds_for(subprocessor: Subprocessor | None) -> list[tuple[str, StrOrPromise]]:
         """A new subprocessor is added; an active one changed or removed; a retired one
         only added again."""
         if subprocessor is None or subprocessor.status == SubprocessorStatus.RETIRED:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from typing import NoReturn, cast
 
 from grove.accounts.models import StaffRole, User
 from grove.staff.authorization import deny, is_staff
@@ -35,7 +36,7 @@ from .models import (
 
 def registry() -> list[Subprocessor]:
     """Every subprocessor, in use first, then approved, then retired; by name."""
-    order = {
+    order: dict[str, int] = {
         SubprocessorStatus.ACTIVE: 0,
         SubprocessorStatus.APPROVED: 1,
         SubprocessorStatus.PROPOSED: 2,
@@ -123,7 +124,8 @@ def recent_changes(limit: int = 30) -> list[ChangeRow]:
 def change_for_staff(*, user, change_id, request=None) -> SubprocessorChange:
     change = (
         SubprocessorChange.objects.select_related("subprocessor")
-        .filter(pk=_as_uuid(change_id))
+        # A malformed id (None) finds nothing: the logged 404 below.
+        .filter(pk=_as_uuid(change_id))  # type: ignore[misc]
         .first()
     )
     if change is None:
@@ -147,7 +149,7 @@ def _change_rows(changes: list[SubprocessorChange]) -> list[ChangeRow]:
             proposed_by=people[change.proposed_by_id],
             decided_by=people.get(change.decided_by_id) if change.decided_by_id else None,
             name=change.subprocessor.name
-            if change.subprocessor_id
+            if change.subprocessor is not None  # no query when there is none
             else change.proposed.get("name", ""),
         )
         for change in changes
@@ -198,7 +200,7 @@ def notices_for_staff(*, user) -> list[NoticeSummary]:
     summaries = []
     for notice_id, rows in by_notice.items():
         rows.sort(key=lambda r: r.organization.name)
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for row in rows:
             counts["sent"] += row.delivery.sent_at is not None
             counts["acknowledged"] += row.delivery.acknowledged_at is not None
@@ -207,7 +209,11 @@ def notices_for_staff(*, user) -> list[NoticeSummary]:
         notice = notices[notice_id]
         summaries.append(
             NoticeSummary(
-                notice=notice, subprocessor=notice.change.subprocessor, rows=rows, counts=counts
+                notice=notice,
+                # A notice is for an approved change: an addition got its row at approval.
+                subprocessor=cast(Subprocessor, notice.change.subprocessor),
+                rows=rows,
+                counts=counts,
             )
         )
     summaries.sort(key=lambda s: s.notice.announced_at, reverse=True)
@@ -249,7 +255,11 @@ def delivery_for_staff(*, user, delivery_id, request=None) -> DeliveryRow:
             organization_id=delivery.organization_id if delivery else None,
             object_id=delivery.pk if delivery else None,
         )
-    return DeliveryRow(delivery=delivery, organization=organization, notice=delivery.notice)
+    return DeliveryRow(
+        delivery=delivery,
+        organization=cast(Organization, organization),  # found with the delivery
+        notice=delivery.notice,
+    )
 
 
 def staff_names(ids) -> dict:
@@ -290,7 +300,9 @@ def delivery_for_manager(*, user, delivery_id, request=None) -> NoticeDelivery:
 # --- Helpers --------------------------------------------------------------------------------
 
 
-def _not_found(user, request, object_type: str, *, organization_id=None, object_id=None):
+def _not_found(
+    user, request, object_type: str, *, organization_id=None, object_id=None
+) -> NoReturn:
     deny(
         user=user,
         organization_id=organization_id,

@@ -128,11 +128,11 @@ class TenantOwnedModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        refuse_other_tenant(self, self.organization_id, "save")  # type: ignore[attr-defined]
+        refuse_other_tenant(self, self.organization_id, "save")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        refuse_other_tenant(self, self.organization_id, "delete")  # type: ignore[attr-defined]
+        refuse_other_tenant(self, self.organization_id, "delete")
         return super().delete(*args, **kwargs)
 
 

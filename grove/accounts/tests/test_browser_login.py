@@ -12,7 +12,7 @@ from grove.core.testing.browser import (
 )
 from grove.core.testing.factories import TEST_PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser]
 
 if not CHROMIUM.exists() and os.environ.get("GROVE_REQUIRE_BROWSER") != "1":
     pytestmark = [

@@ -113,7 +113,7 @@ def test_the_token_is_stored_nowhere_in_clear(
 
 def dump_of_every_text_column() -> str:
     """Every table's every row, as text (a crude database dump)."""
-    chunks = []
+    chunks: list[str] = []
     with unscoped("test: dump every table"), connection.cursor() as cursor:
         for table in connection.introspection.table_names():
             if connection.vendor == "postgresql":

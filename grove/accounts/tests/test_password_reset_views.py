@@ -31,7 +31,9 @@ def request_reset(client, django_capture_on_commit_callbacks):
 
 
 def link_in(message) -> str:
-    return re.search(r"https://\S+", message.body).group(0)
+    match = re.search(r"https://\S+", message.body)
+    assert match, "no link in the message"
+    return match.group(0)
 
 
 def test_a_reset_request_for_an_account_sends_exactly_one_mail(alice, request_reset, mailoutbox):

@@ -202,7 +202,7 @@ def test_on_postgres_the_token_scope_reaches_the_database_settings(api, alice_to
             seen["org"] = cursor.fetchone()[0]
         return original(*args, **kwargs)
 
-    organization_endpoints.Topic.objects.order_by = spy  # type: ignore[method-assign]
+    organization_endpoints.Topic.objects.order_by = spy
     try:
         assert api.get("/api/topics", token=alice_token).status_code == 200
     finally:

@@ -58,7 +58,7 @@ def a_ids(org_a, alice, bob):
     }
 
 
-def endpoints(ids) -> list[tuple[str, str, dict | None]]:
+def endpoints(ids) -> list[tuple[str, str, dict | str | None]]:  # "file": an upload
     p, c = ids["practice"], ids["comment"]
     until = (timezone.now() + datetime.timedelta(days=3)).isoformat()
     practice_body = {"topic": str(ids["topic"]), "title": "Taken over", "body": "x"}

@@ -29,8 +29,10 @@ def rows() -> list[ApiToken]:
 
 
 def row_of(secret: str) -> ApiToken:
+    parsed = parse_token(secret)
+    assert parsed is not None, "not a token"
     with unscoped("test: read tokens"):
-        return ApiToken.objects.get(prefix=parse_token(secret)[0])
+        return ApiToken.objects.get(prefix=parsed[0])
 
 
 def test_login_is_required(client):

@@ -59,8 +59,9 @@ class UserFactory(UnscopedFactory):
     first_name = factory.Sequence(lambda n: f"First{n}")
     last_name = factory.Sequence(lambda n: f"Last{n}")
     country = "FR"
-    organization = factory.SubFactory(OrganizationFactory)
-    org_role = OrgRole.MEMBER
+    # StaffUserFactory overrides these with None and "".
+    organization: factory.SubFactory | None = factory.SubFactory(OrganizationFactory)
+    org_role: str = OrgRole.MEMBER
     password = factory.django.Password(TEST_PASSWORD)
 
 

@@ -5,6 +5,7 @@ import io
 import json
 import logging
 import logging.config
+from typing import Any, cast
 
 import pytest
 from django.conf import settings
@@ -18,7 +19,8 @@ def _console_handler() -> logging.StreamHandler:
     return next(
         h
         for h in logging.getLogger().handlers
-        if isinstance(h.formatter, JsonFormatter | TextFormatter)
+        if isinstance(h, logging.StreamHandler)
+        and isinstance(h.formatter, JsonFormatter | TextFormatter)
     )
 
 
@@ -28,7 +30,7 @@ def log_output():
 
     def configure(log_format: str) -> io.StringIO:
         stream = io.StringIO()
-        config = copy.deepcopy(settings.LOGGING)
+        config = cast(dict[str, Any], copy.deepcopy(settings.LOGGING))  # a dict in settings.py
         config["handlers"]["console"]["formatter"] = log_format
         config["handlers"]["console"]["stream"] = stream
         logging.config.dictConfig(config)

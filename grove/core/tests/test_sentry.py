@@ -1,5 +1,7 @@
 """Sentry receives errors, and none of the personal data around them."""
 
+from typing import TYPE_CHECKING, Any, cast
+
 import pytest
 import sentry_sdk
 from django.core.handlers.wsgi import WSGIHandler
@@ -12,13 +14,16 @@ from grove.core.redaction import REDACTED
 from grove.core.sentry import before_send, init_sentry
 from grove.tenancy.context import unscoped
 
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse
+
 DSN = "https://public@sentry.invalid/1"
 
 
 class MemoryTransport(Transport):
     """Keeps the serialised envelopes instead of sending them anywhere."""
 
-    def __init__(self, options=None):
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
         super().__init__(options)
         self.envelopes: list[bytes] = []
 
@@ -54,9 +59,11 @@ def _through_wsgi(environ: dict) -> str:
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        response = WSGIHandler()(
-            environ, lambda status, headers, exc_info=None: statuses.append(status)
+        # Django's handler never calls the write() callable a start_response returns.
+        start_response = cast(
+            "StartResponse", lambda status, headers, exc_info=None: statuses.append(status)
         )
+        response = WSGIHandler()(environ, start_response)
         b"".join(response)
         response.close()
     finally:

@@ -24,6 +24,7 @@ def _stored(**data) -> str:
     store = DjangoStore()
     store.update(data)
     store.create()
+    assert store.session_key is not None  # create() always sets one
     return store.session_key
 
 

@@ -7,6 +7,8 @@ cannot fix our list of job types, and refusing would stop the person's provision
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -33,7 +35,7 @@ def _error_from(error: provisioning.ProvisioningError) -> ScimError:
 
 
 def _clean(organization, state: UserState) -> provisioning.PersonRecord:
-    values = {
+    values: dict[str, Any] = {
         "email": state.email,
         "first_name": state.first_name,
         "last_name": state.last_name,

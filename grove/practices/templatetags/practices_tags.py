@@ -13,7 +13,9 @@ from django.template.defaultfilters import date as date_filter
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.formats import localize
 from django.utils.safestring import mark_safe
-from django.utils.timezone import template_localtime
+
+# Public in Django (what templates use to localise times) but missing from django-stubs.
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 

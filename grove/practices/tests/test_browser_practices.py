@@ -24,7 +24,7 @@ from .view_helpers import rows
 
 TITLE = "Greet every customer at the door"
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser]
 if not CHROMIUM.exists() and os.environ.get("GROVE_REQUIRE_BROWSER") != "1":
     pytestmark = [
         pytest.mark.browser,

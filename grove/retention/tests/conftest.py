@@ -174,7 +174,7 @@ class World:
 @pytest.fixture
 def retention_world(org_a, org_b, alice, bob, charlie) -> World:
     """Organizations A and B, both populated (see the module docstring)."""
-    dora = UserFactory(
+    dora = UserFactory.create(
         email="dora@a.example",
         first_name="Dora",
         last_name="Dahl",
@@ -183,7 +183,7 @@ def retention_world(org_a, org_b, alice, bob, charlie) -> World:
         job_type=JobTypeFactory(organization=org_a, name="Buyer"),
         password="!",
     )
-    erin = UserFactory(
+    erin = UserFactory.create(
         email="erin@b.example",
         first_name="Erin",
         last_name="Eklund",

@@ -56,7 +56,9 @@ def _assign(csm, organization, *, ended=False):
 def _logged_in(user) -> str:
     client = Client()
     client.force_login(user)
-    return client.session.session_key
+    session_key = client.session.session_key
+    assert session_key is not None  # force_login saved the session
+    return session_key
 
 
 def test_end_contract_ends_an_active_organization(org_a):

@@ -10,6 +10,7 @@ import io
 import json
 import tracemalloc
 import zipfile
+from typing import cast
 
 import pytest
 from django.core.files.storage import default_storage
@@ -34,12 +35,13 @@ def events(action) -> list[AuditEvent]:
 
 def built(organization) -> OrganizationExport:
     export = build_organization_export(export_for(organization).pk)
+    assert export is not None
     assert export.status == ExportStatus.READY
     return export
 
 
 def open_zip(export: OrganizationExport) -> zipfile.ZipFile:
-    with default_storage.open(export.file.name, "rb") as stored:
+    with default_storage.open(cast(str, export.file.name), "rb") as stored:
         return zipfile.ZipFile(io.BytesIO(stored.read()))
 
 

@@ -107,7 +107,7 @@ def sweep_events() -> list[AuditEvent]:
     with unscoped("test: read the operator chain"):
         return list(
             AuditEvent._base_manager.filter(
-                organization_id=None, action=AuditAction.DELETE, object_type="stored_file"
+                organization_id__isnull=True, action=AuditAction.DELETE, object_type="stored_file"
             )
         )
 

@@ -98,7 +98,9 @@ def org(organization) -> Organization:
 
 
 def export_link(message) -> str:
-    return re.search(r"https?://[^/\s]+(/retention/export/\S+/)", message.body).group(1)
+    match = re.search(r"https?://[^/\s]+(/retention/export/\S+/)", message.body)
+    assert match, "no export link in the message"
+    return match.group(1)
 
 
 def nothing_new_the_same_day(day, days: int) -> None:

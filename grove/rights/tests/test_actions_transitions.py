@@ -4,6 +4,8 @@ written), and who may take it (the CSM never decides; strangers get the one 404)
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core import mail
 from django.http import Http404
@@ -33,7 +35,10 @@ from grove.tenancy.context import unscoped
 
 S = RequestState
 ALL_STATES = [s for s in RequestState if s != S.MERGED]
-GROUND = {"refusal_ground": RefusalGround.LEGAL_HOLD, "refusal_details": "Court order 12/345."}
+GROUND: dict[str, Any] = {
+    "refusal_ground": RefusalGround.LEGAL_HOLD,
+    "refusal_details": "Court order 12/345.",
+}
 
 
 def _snapshot(dsr):

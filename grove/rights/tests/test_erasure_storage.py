@@ -8,6 +8,8 @@ is serialised and searched byte for byte, free pages included.
 
 from __future__ import annotations
 
+from typing import Any, LiteralString
+
 import psycopg
 import pytest
 from django.db import connection
@@ -66,6 +68,13 @@ def _admin() -> psycopg.Connection:
     return admin
 
 
+def _one_row(admin: psycopg.Connection, sql: LiteralString, params: list) -> tuple[Any, ...]:
+    """The row of a query that returns exactly one (a count, a relation's kind)."""
+    row = admin.execute(sql, params).fetchone()
+    assert row is not None, sql
+    return row
+
+
 def _pages_holding(needles: list[bytes]) -> list[str]:
     """Relations whose pages (live, dead or free space) hold any of ``needles``."""
     with _admin() as admin:
@@ -74,7 +83,7 @@ def _pages_holding(needles: list[bytes]) -> list[str]:
             if not blocks:
                 continue
             for needle in needles:
-                (hits,) = admin.execute(_HITS_SQL, [blocks, needle, relation]).fetchone()
+                (hits,) = _one_row(admin, _HITS_SQL, [blocks, needle, relation])
                 if hits:
                     found.append(f"{relation} holds {needle!r}")
         return found
@@ -104,17 +113,17 @@ def _tuples_holding(needles: list[bytes]) -> list[str]:
         for relation, blocks in admin.execute(_RELATIONS_SQL).fetchall():
             if not blocks:
                 continue
-            kind, method = admin.execute(_KINDS_SQL, [relation]).fetchone()
+            kind, method = _one_row(admin, _KINDS_SQL, [relation])
             for needle in needles:
                 if kind in ("r", "t", "m"):
                     params = [blocks, relation, needle]
-                    (hits,) = admin.execute(_HEAP_TUPLES_SQL, params).fetchone()
+                    (hits,) = _one_row(admin, _HEAP_TUPLES_SQL, params)
                 elif method == "btree":
                     spaced = " ".join(f"{byte:02x}" for byte in needle)
                     params = [blocks, relation, spaced]
-                    (hits,) = admin.execute(_INDEX_TUPLES_SQL, params).fetchone()
+                    (hits,) = _one_row(admin, _INDEX_TUPLES_SQL, params)
                 else:
-                    (hits,) = admin.execute(_HITS_SQL, [blocks, needle, relation]).fetchone()
+                    (hits,) = _one_row(admin, _HITS_SQL, [blocks, needle, relation])
                 if hits:
                     found.append(f"{relation} holds {needle!r}")
     return found

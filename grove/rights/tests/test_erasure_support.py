@@ -70,7 +70,7 @@ class Footprint:
 
 def make_person(org, *, role=OrgRole.MEMBER) -> User:
     job = JobTypeFactory(organization=org, name="Buyer")
-    return UserFactory(
+    return UserFactory.create(
         email=EMAIL,
         first_name=FIRST_NAME,
         last_name=LAST_NAME,

@@ -52,7 +52,9 @@ def _count() -> int:
 
 
 def _code_of(message) -> str:
-    return re.search(r"^\s+(\d{6})$", message.body, re.MULTILINE).group(1)
+    found = re.search(r"^\s+(\d{6})$", message.body, re.MULTILINE)
+    assert found is not None, "no code in the mail"
+    return found.group(1)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.db import connection, models
 from django.utils import timezone
@@ -142,7 +142,10 @@ def new_access_grant(organization: Organization) -> AccessGrant:
     )
 
 
-def _saved(row: models.Model) -> models.Model:
+_M = TypeVar("_M", bound=models.Model)
+
+
+def _saved(row: _M) -> _M:
     with unscoped("test set-up"):
         row.save()
     return row
@@ -370,7 +373,8 @@ BUILDERS: dict[type[models.Model], RowBuilder] = {
 
 def scope_column(model: type[models.Model]) -> str:
     """The column RLS keys on: the organization id, or Organization's own primary key."""
-    return model._meta.pk.column if model is Organization else "organization_id"
+    # A concrete field always has a column (only non-concrete ones have None).
+    return cast(str, model._meta.pk.column) if model is Organization else "organization_id"
 
 
 def scope_value(row: models.Model) -> uuid.UUID:
@@ -385,7 +389,7 @@ def insert_sql(row: models.Model) -> tuple[str, list[Any]]:
         value = model_field.pre_save(row, add=True)
         if model_field.primary_key and value is None:
             continue  # serial primary key: the database assigns it
-        columns.append(qn(model_field.column))
+        columns.append(qn(cast(str, model_field.column)))  # concrete: it has a column
         params.append(model_field.get_db_prep_save(value, connection))
     placeholders = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {qn(row._meta.db_table)} ({', '.join(columns)}) VALUES ({placeholders})"
