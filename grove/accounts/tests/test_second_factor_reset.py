@@ -17,9 +17,8 @@ from grove.accounts.second_factor import (
 )
 from grove.audit.models import AuditAction
 from grove.core.testing.factories import StaffUserFactory
-from grove.core.testing.fixtures import HttpsClient, log_in_verified_staff
 
-from .helpers import assert_nowhere_in
+from .helpers import assert_nowhere_in, logged_in_staff_browser, second_factor_devices
 
 HOME = reverse("core:home")
 REASON = "Phone and recovery codes lost; identity checked by video call (SEC-12)."
@@ -37,21 +36,6 @@ def enrolled(user):
     return user
 
 
-def logged_in(user) -> HttpsClient:
-    """A browser of ``user``'s, logged in with the second factor verified."""
-    browser = HttpsClient()
-    log_in_verified_staff(browser, user)
-    assert browser.get(HOME).status_code == 200
-    return browser
-
-
-def devices_of(user) -> int:
-    return (
-        TOTPDevice.objects.filter(user_id=user.pk).count()
-        + StaticDevice.objects.filter(user_id=user.pk).count()
-    )
-
-
 def is_logged_out(browser) -> bool:
     response = browser.get(HOME)
     return response.status_code == 302 and response["Location"].startswith(
@@ -62,15 +46,15 @@ def is_logged_out(browser) -> bool:
 def test_an_officer_resets_a_csm(
     csm, security_officer, audit_events, django_capture_on_commit_callbacks
 ):
-    csm_browser = logged_in(csm)  # a confirmed authenticator, and a verified session
+    csm_browser = logged_in_staff_browser(csm)  # a confirmed authenticator, and a verified session
     add_recovery_codes(csm)
     TOTPDevice.objects.create(user=csm, name="authenticator", confirmed=False)
-    assert devices_of(csm) == 3
+    assert second_factor_devices(csm) == 3
 
     with django_capture_on_commit_callbacks(execute=True):
         second_factor_reset(actor=security_officer, user=csm, reason=f"  {REASON}  ")
 
-    assert devices_of(csm) == 0
+    assert second_factor_devices(csm) == 0
     assert not StaticToken.objects.filter(device__user_id=csm.pk).exists()
     assert is_logged_out(csm_browser)
     [event] = audit_events(AuditAction.SECOND_FACTOR_RESET)
@@ -95,7 +79,7 @@ def test_a_security_manager_may_reset_too(csm, security_manager, audit_events):
 
     second_factor_reset(actor=security_manager, user=csm, reason=REASON)
 
-    assert devices_of(csm) == 0
+    assert second_factor_devices(csm) == 0
     assert len(audit_events(AuditAction.SECOND_FACTOR_RESET)) == 1
 
 
@@ -112,28 +96,28 @@ def test_the_mail_leaves_only_after_the_commit(
 
 
 def test_only_the_persons_sessions_end(csm, tech, security_officer):
-    csm_browser = logged_in(csm)
-    officer_browser = logged_in(security_officer)
-    tech_browser = logged_in(tech)
+    csm_browser = logged_in_staff_browser(csm)
+    officer_browser = logged_in_staff_browser(security_officer)
+    tech_browser = logged_in_staff_browser(tech)
 
     second_factor_reset(actor=security_officer, user=csm, reason=REASON)
 
     assert is_logged_out(csm_browser)
     assert officer_browser.get(HOME).status_code == 200
     assert tech_browser.get(HOME).status_code == 200
-    assert devices_of(tech) == 1
+    assert second_factor_devices(tech) == 1
 
 
 @pytest.mark.parametrize("who", ["csm", "tech"])
 def test_other_staff_may_not_reset(request, who, audit_events):
     actor = request.getfixturevalue(who)
     other = enrolled(StaffUserFactory(staff_role=StaffRole.CSM))
-    other_browser = logged_in(other)
+    other_browser = logged_in_staff_browser(other)
 
     with pytest.raises(SecondFactorResetRefused):
         second_factor_reset(actor=actor, user=other, reason=REASON)
 
-    assert devices_of(other) == 2
+    assert second_factor_devices(other) == 2
     assert other_browser.get(HOME).status_code == 200
     [denied] = audit_events(AuditAction.ACCESS_DENIED)
     assert denied.actor_id == actor.pk
@@ -150,7 +134,7 @@ def test_nobody_resets_their_own(request, who, audit_events):
     with pytest.raises(SecondFactorResetRefused, match="your own"):
         second_factor_reset(actor=actor, user=actor, reason=REASON)
 
-    assert devices_of(actor) == 2
+    assert second_factor_devices(actor) == 2
     [denied] = audit_events(AuditAction.ACCESS_DENIED)
     assert denied.details["refused"] == "own_account"
     assert audit_events(AuditAction.SECOND_FACTOR_RESET) == []
@@ -181,7 +165,7 @@ def test_a_missing_long_or_identifying_reason_changes_nothing(
     csm, security_officer, audit_events, django_capture_on_commit_callbacks, reason
 ):
     enrolled(csm)
-    csm_browser = logged_in(csm)
+    csm_browser = logged_in_staff_browser(csm)
     typed = reason.format(
         first_name=csm.first_name,
         last_name=csm.last_name,
@@ -193,7 +177,7 @@ def test_a_missing_long_or_identifying_reason_changes_nothing(
         second_factor_reset(actor=security_officer, user=csm, reason=typed)
 
     assert "reason" in error.value.message_dict
-    assert devices_of(csm) == 2
+    assert second_factor_devices(csm) == 2
     assert csm_browser.get(HOME).status_code == 200
     assert audit_events(AuditAction.SECOND_FACTOR_RESET) == []
     assert mail.outbox == []
@@ -206,7 +190,7 @@ def test_a_name_inside_another_word_is_not_taken_for_the_person(security_officer
         actor=security_officer, user=staff, reason="Phone lost while sleeping; alternate check."
     )
 
-    assert devices_of(staff) == 0
+    assert second_factor_devices(staff) == 0
 
 
 def test_a_staff_member_without_any_device_has_nothing_to_reset(

@@ -10,6 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from grove.accounts.models import StaffRole
 from grove.accounts.second_factor import recovery_code_hash
+from grove.accounts.tests.helpers import logged_in_staff_browser, second_factor_devices
 from grove.audit.models import AuditAction
 from grove.core.testing.factories import TEST_PASSWORD, StaffUserFactory
 from grove.core.testing.fixtures import HttpsClient, log_in_verified_staff
@@ -32,30 +33,15 @@ def add_recovery_codes(user, count: int) -> None:
         StaticToken.objects.create(device=device, token=recovery_code_hash(f"code{n:012d}"))
 
 
-def logged_in(user) -> HttpsClient:
-    """A browser of ``user``'s of their own, logged in with the second factor verified."""
-    browser = HttpsClient()
-    log_in_verified_staff(browser, user)
-    assert browser.get(HOME).status_code == 200
-    return browser
-
-
-def devices_of(user) -> int:
-    return (
-        TOTPDevice.objects.filter(user_id=user.pk).count()
-        + StaticDevice.objects.filter(user_id=user.pk).count()
-    )
-
-
 def test_it_requires_login(client, csm):
-    csm_browser = logged_in(csm)
+    csm_browser = logged_in_staff_browser(csm)
 
     assert client.get(LIST).status_code == 302
     response = client.post(reset_url(csm), {"reason": REASON})
 
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
-    assert devices_of(csm) == 1
+    assert second_factor_devices(csm) == 1
     assert csm_browser.get(HOME).status_code == 200
 
 
@@ -69,14 +55,14 @@ def test_a_client_user_gets_the_console_404(client, alice, csm):
 @pytest.mark.parametrize("who", ["csm", "tech"])
 def test_other_staff_get_a_logged_404(staff_client, request, who, audit_events):
     victim = StaffUserFactory(staff_role=StaffRole.CSM)
-    victim_browser = logged_in(victim)
+    victim_browser = logged_in_staff_browser(victim)
     client = staff_client(request.getfixturevalue(who))
 
     assert client.get(LIST).status_code == 404
     assert client.get(reset_url(victim)).status_code == 404
     assert client.post(reset_url(victim), {"reason": REASON}).status_code == 404
 
-    assert devices_of(victim) == 1
+    assert second_factor_devices(victim) == 1
     assert victim_browser.get(HOME).status_code == 200
     assert len(audit_events(AuditAction.ACCESS_DENIED)) == 3
     assert audit_events(AuditAction.SECOND_FACTOR_RESET) == []
@@ -100,14 +86,14 @@ def test_the_page_lists_staff_and_their_second_factor(
     page = response.content.decode()
     assert reset_url(csm) in page
     assert reset_url(security_officer) not in page  # nobody resets their own
-    assert devices_of(csm) == 2
+    assert second_factor_devices(csm) == 2
     assert audit_events(AuditAction.SECOND_FACTOR_RESET) == []
 
 
 def test_the_reset_page_shows_a_form_and_changes_nothing(
     staff_client, security_officer, csm, audit_events
 ):
-    csm_browser = logged_in(csm)
+    csm_browser = logged_in_staff_browser(csm)
 
     response = staff_client(security_officer).get(reset_url(csm))
 
@@ -115,7 +101,7 @@ def test_the_reset_page_shows_a_form_and_changes_nothing(
     page = response.content.decode()
     assert '<label for="id_reason">' in page
     assert 'name="csrfmiddlewaretoken"' in page
-    assert devices_of(csm) == 1
+    assert second_factor_devices(csm) == 1
     assert csm_browser.get(HOME).status_code == 200
     assert audit_events(AuditAction.SECOND_FACTOR_RESET) == []
     assert mail.outbox == []
@@ -126,7 +112,7 @@ def test_a_security_officer_or_manager_resets_a_csm(
     staff_client, request, who, csm, audit_events, django_capture_on_commit_callbacks
 ):
     actor = request.getfixturevalue(who)
-    csm_browser = logged_in(csm)
+    csm_browser = logged_in_staff_browser(csm)
     add_recovery_codes(csm, 10)
     client = staff_client(actor)
 
@@ -135,7 +121,7 @@ def test_a_security_officer_or_manager_resets_a_csm(
 
     assert response.status_code == 302
     assert response["Location"] == LIST
-    assert devices_of(csm) == 0
+    assert second_factor_devices(csm) == 0
     response = csm_browser.get(HOME)  # the CSM's open session is gone
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
@@ -170,7 +156,7 @@ def test_nobody_resets_themself(staff_client, security_officer, audit_events):
 
     assert (get.status_code, post.status_code) == (403, 403)
     assert "your own second factor" in post.content.decode()
-    assert devices_of(security_officer) == 1
+    assert second_factor_devices(security_officer) == 1
     assert client.get(LIST).status_code == 200  # still logged in, still verified
     denials = audit_events(AuditAction.ACCESS_DENIED)
     assert [d.details["refused"] for d in denials] == ["own_account", "own_account"]
@@ -201,14 +187,14 @@ def test_an_unknown_or_forged_id_gets_404(staff_client, security_officer, audit_
 def test_a_missing_or_overlong_reason_changes_nothing(
     staff_client, security_officer, csm, audit_events, django_capture_on_commit_callbacks, reason
 ):
-    csm_browser = logged_in(csm)
+    csm_browser = logged_in_staff_browser(csm)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client(security_officer).post(reset_url(csm), {"reason": reason})
 
     assert response.status_code == 200
     assert response.context["form"].errors["reason"]
-    assert devices_of(csm) == 1
+    assert second_factor_devices(csm) == 1
     assert csm_browser.get(HOME).status_code == 200
     assert audit_events(AuditAction.SECOND_FACTOR_RESET) == []
     assert mail.outbox == []
@@ -223,7 +209,7 @@ def test_a_reason_naming_the_person_is_refused(staff_client, security_officer, c
 
     assert response.status_code == 200
     assert "access log keeps ids only" in response.content.decode()
-    assert devices_of(csm) == 1
+    assert second_factor_devices(csm) == 1
 
 
 def test_a_post_without_the_csrf_token_changes_nothing(security_officer, csm):
@@ -234,7 +220,7 @@ def test_a_post_without_the_csrf_token_changes_nothing(security_officer, csm):
     response = browser.post(reset_url(csm), {"reason": REASON})
 
     assert response.status_code == 403
-    assert devices_of(csm) == 1
+    assert second_factor_devices(csm) == 1
 
 
 def test_the_console_links_the_page_for_the_security_team_only(staff_client, security_officer, csm):
